@@ -1,0 +1,134 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("default config invalid: %v", err)
+	}
+	if d := Default(); d.Log.Fsync != "always" || d.KafkaListen != ":9092" || d.DataDir != "./data" {
+		t.Fatalf("default drifted from the README: %+v", d)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := Default()
+	c.Log.Fsync = "sometimes"
+	c.DefaultPartitions = 0
+	c.KafkaListen = "nope"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, want := range []string{"log.fsync", "default_partitions", "kafka_listen"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tern.conf")
+	content := "# comment\nfsync = interval\nnum.partitions = 3\nretention.ms = 60000\ndata.dir = /from/file\n"
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{
+			name: "default only",
+			check: func(t *testing.T, c Config) {
+				if c.Log.Fsync != "always" {
+					t.Errorf("fsync = %q", c.Log.Fsync)
+				}
+			},
+		},
+		{
+			name: "file overrides default",
+			args: []string{"--config", file},
+			check: func(t *testing.T, c Config) {
+				if c.Log.Fsync != "interval" || c.DefaultPartitions != 3 || c.Log.RetentionAge != time.Minute {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "env overrides file",
+			args: []string{"--config", file},
+			env:  []string{"TERN_NUM_PARTITIONS=5", "TERN_DATA_DIR=/from/env"},
+			check: func(t *testing.T, c Config) {
+				if c.DefaultPartitions != 5 || c.DataDir != "/from/env" || c.Log.Fsync != "interval" {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "flag overrides env",
+			args: []string{"--config", file, "--num.partitions", "7"},
+			env:  []string{"TERN_NUM_PARTITIONS=5", "TERN_CONFIG=/does/not/matter"},
+			check: func(t *testing.T, c Config) {
+				if c.DefaultPartitions != 7 {
+					t.Errorf("partitions = %d", c.DefaultPartitions)
+				}
+			},
+		},
+		{
+			name:    "bad value names the variable",
+			env:     []string{"TERN_NUM_PARTITIONS=many"},
+			wantErr: "TERN_NUM_PARTITIONS",
+		},
+		{
+			name:    "invalid result is rejected",
+			args:    []string{"--fsync", "never"},
+			wantErr: "log.fsync",
+		},
+		{
+			name:    "missing config file",
+			args:    []string{"--config", filepath.Join(dir, "absent")},
+			wantErr: "config file",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			c, err := Load(tc.args, tc.env, &stderr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want mention of %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestParseFileRejectsUnknownKeys(t *testing.T) {
+	byName := map[string]setting{}
+	for _, s := range settings() {
+		byName[s.name] = s
+	}
+	c := Default()
+	err := parseFile(strings.NewReader("fsync = os\nbogus = 1\nnot a pair\n"), byName, &c)
+	if err == nil || !strings.Contains(err.Error(), "bogus") || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v", err)
+	}
+	if c.Log.Fsync != "os" {
+		t.Errorf("valid line before the error was not applied")
+	}
+}
