@@ -1,0 +1,4 @@
+// Package group is Tern's classic Kafka consumer-group coordinator
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+// OffsetDelete, DeleteGroups, DescribeGroups, ListGroups).
+package group
