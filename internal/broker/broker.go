@@ -1,0 +1,239 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// Config is what the core needs; internal/server builds it from the node
+// configuration.
+type Config struct {
+	DataDir           string
+	NodeID            int32
+	LogDefaults       storage.Config
+	AutoCreateTopics  bool
+	DefaultPartitions int32
+	MaxMessageBytes   int32
+	Group             group.Config
+	// RetentionCheckInterval is how often retention runs; zero disables
+	// the background loop (tests call EnforceRetention directly).
+	RetentionCheckInterval time.Duration
+	Logger                 *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Names of the broker's own logs inside DataDir. They start with "__" as
+// Kafka's internal topics do, and are not topics: clients can't see them.
+const (
+	metaDirName   = "__cluster_metadata-0"
+	groupsDirName = "__consumer_offsets-0"
+)
+
+// Broker is the protocol-neutral core: the catalog of topics and their
+// partitions, produce and fetch, producer ids, and the group coordinator.
+// Both protocol adapters call it; it never sees wire types.
+//
+// Lock order: Broker.mu before partition.mu; metaLog.mu is taken with
+// Broker.mu held (catalog changes are logged before they are applied).
+type Broker struct {
+	cfg    Config
+	logger *slog.Logger
+
+	mu              sync.RWMutex
+	topics          map[string]*Topic
+	brokerOverrides map[string]string
+	nextProducerID  int64 // first id of the unreserved range
+	producerIDEnd   int64 // ids below this are reserved in the metadata log
+	closed          bool
+
+	meta      *metaLog
+	groupLog  *storage.Log
+	Groups    *group.Coordinator
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	inflight  sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Open recovers the broker's state from cfg.DataDir (creating it if
+// needed) and starts its background work. Call Close to stop it.
+func Open(cfg Config) (*Broker, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	b := &Broker{
+		cfg:             cfg,
+		logger:          cfg.Logger,
+		topics:          map[string]*Topic{},
+		brokerOverrides: map[string]string{},
+		stop:            make(chan struct{}),
+	}
+	metaCfg := storage.DefaultConfig()
+	metaCfg.Sync = storage.SyncAlways
+	metaCfg.RetentionAge, metaCfg.RetentionBytes = -1, -1
+	ml, err := storage.Open(filepath.Join(cfg.DataDir, metaDirName), metaCfg, b.storageOptions())
+	if err != nil {
+		return nil, fmt.Errorf("open metadata log: %w", err)
+	}
+	b.meta = &metaLog{log: ml}
+	if err := b.loadCatalog(); err != nil {
+		ml.Close()
+		return nil, err
+	}
+	gl, err := storage.Open(filepath.Join(cfg.DataDir, groupsDirName), metaCfg, b.storageOptions())
+	if err != nil {
+		b.closeLogs()
+		return nil, fmt.Errorf("open group log: %w", err)
+	}
+	b.groupLog = gl
+	gcfg := cfg.Group
+	if gcfg.Logger == nil {
+		gcfg.Logger = cfg.Logger.With("component", "group")
+	}
+	if gcfg.Now == nil {
+		gcfg.Now = cfg.Now
+	}
+	coord, err := group.NewCoordinator(gcfg, &groupJournal{log: gl})
+	if err != nil {
+		b.closeLogs()
+		return nil, fmt.Errorf("load consumer groups: %w", err)
+	}
+	b.Groups = coord
+	if cfg.RetentionCheckInterval > 0 {
+		b.bg.Add(1)
+		go b.retentionLoop()
+	}
+	return b, nil
+}
+
+func (b *Broker) storageOptions() storage.Options {
+	return storage.Options{Logger: b.logger.With("component", "storage"), Now: b.cfg.Now}
+}
+
+// logDefaults returns the broker-wide defaults for topic logs, with the
+// dynamic broker overrides applied.
+func (b *Broker) logDefaults() storage.Config {
+	return b.cfg.LogDefaults
+}
+
+// enter registers an in-flight operation so Close can wait for it; it
+// fails once the broker is closing.
+func (b *Broker) enter() error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.inflight.Add(1)
+	return nil
+}
+
+func (b *Broker) leave() { b.inflight.Done() }
+
+// Close stops background work, waits for in-flight appends, and closes
+// every log cleanly so the next start skips recovery.
+func (b *Broker) Close() error {
+	var err error
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		close(b.stop)
+		b.bg.Wait()
+		b.inflight.Wait()
+		if b.Groups != nil {
+			err = errors.Join(err, b.Groups.Close())
+		}
+		err = errors.Join(err, b.closeLogs())
+	})
+	return err
+}
+
+func (b *Broker) closeLogs() error {
+	var errs []error
+	b.mu.Lock()
+	for _, t := range b.topics {
+		for _, p := range t.partitions {
+			errs = append(errs, p.close())
+		}
+	}
+	b.mu.Unlock()
+	if b.groupLog != nil {
+		errs = append(errs, b.groupLog.Close())
+	}
+	if b.meta != nil {
+		errs = append(errs, b.meta.log.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// NodeID is this broker's id.
+func (b *Broker) NodeID() int32 { return b.cfg.NodeID }
+
+// ClusterID identifies the cluster; a single node is a cluster of one.
+func (b *Broker) ClusterID() string { return "tern-cluster" }
+
+func (b *Broker) retentionLoop() {
+	defer b.bg.Done()
+	t := time.NewTicker(b.cfg.RetentionCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.EnforceRetention(context.Background())
+		}
+	}
+}
+
+// EnforceRetention applies every topic's retention once and reports how
+// many segments were deleted.
+func (b *Broker) EnforceRetention(ctx context.Context) int {
+	total := 0
+	for _, p := range b.allPartitions() {
+		if ctx.Err() != nil {
+			break
+		}
+		n, err := p.log.EnforceRetention()
+		if err != nil {
+			b.logger.Warn("retention failed", "topic", p.topic, "partition", p.index, "err", err)
+			continue
+		}
+		if n > 0 {
+			b.logger.Info("retention deleted segments", "topic", p.topic, "partition", p.index, "segments", n, "log_start_offset", p.log.StartOffset())
+		}
+		total += n
+	}
+	return total
+}
+
+func (b *Broker) allPartitions() []*partition {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []*partition
+	for _, t := range b.topics {
+		out = append(out, t.partitions...)
+	}
+	return out
+}
+
+func (b *Broker) nowMs() int64 { return b.cfg.Now().UnixMilli() }
+
+func nowMs() int64 { return time.Now().UnixMilli() }

@@ -1,0 +1,111 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/ternmq/tern/internal/message"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// metaRecord is one change to the catalog. The catalog is a log of these
+// (DESIGN §1: metadata is a log of changes), replayed at start; in a
+// cluster the same records become the replicated metadata log.
+type metaRecord struct {
+	Type       string            `json:"type"`
+	Topic      string            `json:"topic,omitempty"`
+	TopicID    string            `json:"topic_id,omitempty"`
+	Partitions int32             `json:"partitions,omitempty"`
+	Configs    map[string]string `json:"configs,omitempty"`
+	// NextProducerID is the first producer id not yet handed out.
+	NextProducerID int64 `json:"next_producer_id,omitempty"`
+}
+
+// Meta record types.
+const (
+	metaCreateTopic   = "create_topic"
+	metaDeleteTopic   = "delete_topic"
+	metaTopicConfigs  = "topic_configs"
+	metaPartitions    = "partitions"
+	metaBrokerConfigs = "broker_configs"
+	metaProducerIDs   = "producer_ids"
+)
+
+// metaLog persists catalog changes. Writes are serialized so the log's
+// order is the order changes were applied in memory.
+type metaLog struct {
+	mu  sync.Mutex
+	log *storage.Log
+}
+
+func (m *metaLog) append(_ context.Context, recs ...metaRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	batch := make([]message.Record, 0, len(recs))
+	for _, r := range recs {
+		v, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode meta record: %w", err)
+		}
+		batch = append(batch, message.Record{Key: []byte(r.Type + "/" + r.Topic), Value: v, Timestamp: nowMs()})
+	}
+	raw := message.EncodeBatch(batch, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+	if _, err := m.log.Append(raw, 0); err != nil {
+		return fmt.Errorf("%w: metadata log: %w", ErrStorage, err)
+	}
+	m.log.SetHighWatermark(m.log.EndOffset())
+	return nil
+}
+
+// replay calls fn for every record of the log in order.
+func (m *metaLog) replay(fn func(metaRecord) error) error {
+	return readAll(m.log, func(r message.Record) error {
+		var rec metaRecord
+		if err := json.Unmarshal(r.Value, &rec); err != nil {
+			return fmt.Errorf("%w: metadata record at offset %d: %v", ErrStorage, r.Offset, err)
+		}
+		return fn(rec)
+	})
+}
+
+// readAll decodes every record of a log from its start to its end. It is
+// for the broker's own small logs (metadata, groups), read once at start.
+func readAll(l *storage.Log, fn func(message.Record) error) error {
+	off, end := l.StartOffset(), l.EndOffset()
+	var buf []byte
+	for off < end {
+		s, err := l.Read(off, 1<<20, end)
+		if err != nil {
+			return fmt.Errorf("%w: read at %d: %w", ErrStorage, off, err)
+		}
+		if s.Size() == 0 {
+			s.Release()
+			break
+		}
+		buf, err = s.AppendTo(buf[:0])
+		s.Release()
+		if err != nil {
+			return fmt.Errorf("%w: read at %d: %w", ErrStorage, off, err)
+		}
+		for p := buf; len(p) > 0; {
+			b, err := message.ParseHeader(p)
+			if err != nil {
+				return fmt.Errorf("%w: batch at %d: %w", ErrStorage, off, err)
+			}
+			p = p[len(b.Raw):]
+			off = b.LastOffset() + 1
+			recs, err := message.Records(b, 0)
+			if err != nil {
+				return fmt.Errorf("%w: batch at %d: %w", ErrStorage, b.BaseOffset, err)
+			}
+			for _, r := range recs {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

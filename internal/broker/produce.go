@@ -1,0 +1,95 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ternmq/tern/internal/message"
+)
+
+// ProduceResult answers one partition of a produce.
+type ProduceResult struct {
+	BaseOffset     int64
+	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	LogStartOffset int64
+}
+
+// Produce validates and writes the record batches of one partition. It
+// returns once the batches are written, in call order, together with a
+// wait function that blocks until they are durable under the topic's
+// fsync policy and visible to fetchers; the adapter acknowledges only
+// after wait returns nil. Splitting the two lets a connection start its
+// next request while this one's fsync is shared with others (group
+// commit) without reordering an idempotent producer's writes.
+//
+// records is taken over by the broker: the base offset and leader epoch
+// are stamped into it in place.
+func (b *Broker) Produce(ctx context.Context, topic string, part int32, records []byte) (ProduceResult, func() error, error) {
+	fail := ProduceResult{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
+	if err := b.enter(); err != nil {
+		return fail, nil, err
+	}
+	defer b.leave()
+	if _, err := b.Topic(ctx, topic, true); err != nil {
+		return fail, nil, err
+	}
+	p, err := b.partition(topic, part)
+	if err != nil {
+		return fail, nil, err
+	}
+	s := p.settings.Load()
+	batches, err := message.SplitBatches(records, message.Limits{MaxBatchBytes: s.maxMessageBytes})
+	if err != nil {
+		return fail, nil, mapBatchError(err)
+	}
+	for _, bt := range batches {
+		if bt.Control() {
+			return fail, nil, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
+		}
+		if bt.Transactional() {
+			return fail, nil, fmt.Errorf("%w: transactions are not supported yet", ErrNotSupported)
+		}
+	}
+	lat := int64(-1)
+	if s.logAppendTime {
+		lat = b.nowMs()
+	}
+	res, wait, err := p.append(batches, lat)
+	if err != nil {
+		return fail, nil, err
+	}
+	return ProduceResult(res), wait, nil
+}
+
+func mapBatchError(err error) error {
+	switch {
+	case errors.Is(err, message.ErrTooLarge):
+		return fmt.Errorf("%w: %w", ErrRecordTooLarge, err)
+	case errors.Is(err, message.ErrUnsupportedMagic):
+		return fmt.Errorf("%w: %w", ErrUnsupportedMessageFormat, err)
+	case errors.Is(err, message.ErrInvalidRecord):
+		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	default:
+		return fmt.Errorf("%w: %w", ErrCorruptMessage, err)
+	}
+}
+
+// AllocateProducerID hands out a producer id that no earlier run of the
+// broker handed out: ids are reserved in blocks recorded durably in the
+// metadata log before any id of the block is used.
+func (b *Broker) AllocateProducerID(ctx context.Context) (int64, error) {
+	const block = 1000
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.nextProducerID >= b.producerIDEnd {
+		end := b.producerIDEnd + block
+		if err := b.meta.append(ctx, metaRecord{Type: metaProducerIDs, NextProducerID: end}); err != nil {
+			return -1, err
+		}
+		b.nextProducerID, b.producerIDEnd = b.producerIDEnd, end
+	}
+	id := b.nextProducerID
+	b.nextProducerID++
+	return id, nil
+}

@@ -1,0 +1,131 @@
+package broker
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ternmq/tern/internal/message"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// maxTrackedBatches is how many recent batches per producer are kept for
+// duplicate detection: Kafka's max.in.flight.requests.per.connection limit
+// for idempotent producers is 5, so a retry is always one of the last 5.
+const maxTrackedBatches = 5
+
+type seqEntry struct {
+	firstSeq, lastSeq       int32
+	firstOffset, lastOffset int64
+}
+
+type producerState struct {
+	epoch   int16
+	batches []seqEntry // oldest first, at most maxTrackedBatches
+}
+
+// producerStates tracks idempotent producers of one partition. It is
+// rebuilt from the log's batch headers at start, so duplicates are caught
+// across a restart without a separate file that could disagree with the
+// log.
+type producerStates map[int64]*producerState
+
+// check decides whether an idempotent batch may be appended. It returns
+// the original entry for an exact duplicate of a recent batch.
+func (ps producerStates) check(b message.Batch) (*seqEntry, error) {
+	if !b.Idempotent() {
+		return nil, nil
+	}
+	st, ok := ps[b.ProducerID]
+	if !ok {
+		// Unknown producer: either new, or its state aged out with the
+		// data (retention). Kafka accepts the batch and starts tracking.
+		return nil, nil
+	}
+	switch {
+	case b.ProducerEpoch < st.epoch:
+		return nil, fmt.Errorf("%w: producer %d epoch %d is older than %d", ErrInvalidProducerEpoch, b.ProducerID, b.ProducerEpoch, st.epoch)
+	case b.ProducerEpoch > st.epoch:
+		if b.BaseSequence != 0 {
+			return nil, fmt.Errorf("%w: producer %d new epoch %d must start at sequence 0, got %d", ErrOutOfOrderSequence, b.ProducerID, b.ProducerEpoch, b.BaseSequence)
+		}
+		return nil, nil
+	}
+	last := lastSeq(b)
+	for i := range st.batches {
+		e := &st.batches[i]
+		if e.firstSeq == b.BaseSequence && e.lastSeq == last {
+			return e, nil
+		}
+	}
+	if n := len(st.batches); n > 0 {
+		want := nextSeq(st.batches[n-1].lastSeq)
+		if b.BaseSequence != want {
+			return nil, fmt.Errorf("%w: producer %d expected sequence %d, got %d", ErrOutOfOrderSequence, b.ProducerID, want, b.BaseSequence)
+		}
+	}
+	return nil, nil
+}
+
+// record notes an appended batch (BaseOffset already assigned).
+func (ps producerStates) record(b message.Batch) {
+	if !b.Idempotent() {
+		return
+	}
+	st, ok := ps[b.ProducerID]
+	if !ok || b.ProducerEpoch != st.epoch {
+		st = &producerState{epoch: b.ProducerEpoch}
+		ps[b.ProducerID] = st
+	}
+	st.batches = append(st.batches, seqEntry{
+		firstSeq: b.BaseSequence, lastSeq: lastSeq(b),
+		firstOffset: b.BaseOffset, lastOffset: b.LastOffset(),
+	})
+	if len(st.batches) > maxTrackedBatches {
+		st.batches = append(st.batches[:0], st.batches[1:]...)
+	}
+}
+
+func lastSeq(b message.Batch) int32 {
+	return int32((int64(b.BaseSequence) + int64(b.LastOffsetDelta)) % (math.MaxInt32 + 1))
+}
+
+// nextSeq wraps at MaxInt32 as Kafka's sequence numbers do.
+func nextSeq(s int32) int32 {
+	if s == math.MaxInt32 {
+		return 0
+	}
+	return s + 1
+}
+
+// loadProducerStates rebuilds producer state from the batch headers of
+// the log. Only headers are parsed; records are not decoded.
+func loadProducerStates(l *storage.Log) (producerStates, error) {
+	ps := producerStates{}
+	off, end := l.StartOffset(), l.EndOffset()
+	buf := make([]byte, 0, 1<<20)
+	for off < end {
+		s, err := l.Read(off, 1<<20, end)
+		if err != nil {
+			return nil, err
+		}
+		if s.Size() == 0 {
+			s.Release()
+			break
+		}
+		buf, err = s.AppendTo(buf[:0])
+		s.Release()
+		if err != nil {
+			return nil, err
+		}
+		for p := buf; len(p) > 0; {
+			b, err := message.ParseHeader(p)
+			if err != nil {
+				return nil, err
+			}
+			ps.record(b)
+			p = p[len(b.Raw):]
+			off = b.LastOffset() + 1
+		}
+	}
+	return ps, nil
+}
