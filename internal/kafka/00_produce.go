@@ -1,0 +1,88 @@
+package kafka
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Produce, versions 3-11 (v3 is the first with RecordBatch v2; Kafka 4.0
+// removed older ones).
+//
+// Every partition's batches are validated (size, magic, CRC, record
+// count) and written in request order on the reader goroutine, so an
+// idempotent producer's pipelined requests reach the log in the order
+// sent. The durability wait (fsync=always: group commit) runs off the
+// reader, and the answer goes out once every partition is durable; acks=1
+// and acks=-1 both wait, since on one node the leader is every replica.
+// acks=0 gets no answer; as in Kafka, a failed acks=0 produce closes the
+// connection so the client refreshes its metadata.
+//
+// Ignored: TimeoutMillis (Tern never answers REQUEST_TIMED_OUT; the write
+// is already in the log when the wait starts). TransactionID: transactions
+// arrive with the transactions issue; a transactional batch is refused.
+func (c *conn) handleProduce(r *request) {
+	req := r.kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	validAcks := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+	var waits []func() error
+	var waitFor []*kmsg.ProduceResponseTopicPartition
+	failed := false
+	for _, t := range req.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = p.Partition
+			switch {
+			case !validAcks:
+				rp.ErrorCode = kerr.InvalidRequiredAcks.Code
+			default:
+				res, wait, err := c.s.broker.Produce(c.ctx, t.Topic, p.Partition, p.Records)
+				rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+				if err != nil {
+					rp.ErrorCode = errCode(err)
+					rp.ErrorMessage = errMessage(err)
+					c.logger.Debug("produce refused", "topic", t.Topic, "partition", p.Partition, "err", err)
+				} else {
+					waits = append(waits, wait)
+					waitFor = append(waitFor, nil) // filled below, once rt is final
+				}
+			}
+			failed = failed || rp.ErrorCode != 0
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	// Point at the partitions in their final place (appends moved them).
+	i := 0
+	for ti := range resp.Topics {
+		for pi := range resp.Topics[ti].Partitions {
+			rp := &resp.Topics[ti].Partitions[pi]
+			if rp.ErrorCode == 0 && validAcks {
+				waitFor[i] = rp
+				i++
+			}
+		}
+	}
+	if req.Acks == 0 {
+		r.noAnswer = true
+		r.close = failed
+		c.goAsync(r, func() {
+			for _, w := range waits {
+				w()
+			}
+			r.respond(resp)
+		})
+		return
+	}
+	c.goAsync(r, func() {
+		for i, w := range waits {
+			if err := w(); err != nil {
+				waitFor[i].ErrorCode = errCode(err)
+				waitFor[i].ErrorMessage = errMessage(err)
+				waitFor[i].BaseOffset = -1
+			}
+		}
+		r.respond(resp)
+	})
+}

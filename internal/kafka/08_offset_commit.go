@@ -1,0 +1,65 @@
+package kafka
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ternmq/tern/internal/broker/group"
+)
+
+// OffsetCommit, versions 2-8.
+//
+// Offsets are validated against the group's generation and member (a
+// commit with generation -1 and no member is a "simple" commit, allowed
+// only for groups without members) and made durable in the group log
+// before the answer. Partitions of unknown topics get
+// UNKNOWN_TOPIC_OR_PARTITION and are not stored. RetentionTimeMillis
+// (v2-v4) is ignored: offsets live as long as the group.
+func (c *conn) handleOffsetCommit(r *request) {
+	req := r.kreq.(*kmsg.OffsetCommitRequest)
+	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	var commits []group.OffsetCommit
+	var slots []*kmsg.OffsetCommitResponseTopicPartition
+	for _, t := range req.Topics {
+		rt := kmsg.NewOffsetCommitResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetCommitResponseTopicPartition()
+			rp.Partition = p.Partition
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	for ti, t := range req.Topics {
+		for pi, p := range t.Partitions {
+			rp := &resp.Topics[ti].Partitions[pi]
+			if _, _, _, err := c.s.broker.PartitionOffsets(t.Topic, p.Partition); err != nil {
+				rp.ErrorCode = errCode(err)
+				continue
+			}
+			commits = append(commits, group.OffsetCommit{
+				Topic: t.Topic, Partition: p.Partition, Offset: p.Offset,
+				LeaderEpoch: p.LeaderEpoch, Metadata: deref(p.Metadata),
+			})
+			slots = append(slots, rp)
+		}
+	}
+	if r.version < 6 {
+		for i := range commits {
+			commits[i].LeaderEpoch = -1
+		}
+	}
+	c.goAsync(r, func() {
+		if len(commits) > 0 {
+			gerr, perrs := c.s.broker.Groups.CommitOffsets(c.ctx, req.Group, req.MemberID, deref(req.InstanceID), req.Generation, commits)
+			for i, rp := range slots {
+				switch {
+				case gerr != nil:
+					rp.ErrorCode = errCode(gerr)
+				case i < len(perrs):
+					rp.ErrorCode = errCode(perrs[i])
+				}
+			}
+		}
+		r.respond(resp)
+	})
+}

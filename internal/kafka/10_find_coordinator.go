@@ -1,0 +1,46 @@
+package kafka
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// FindCoordinator, versions 0-4.
+//
+// This node coordinates every group. Transaction coordinators (type 1)
+// get COORDINATOR_NOT_AVAILABLE until transactions exist, and share
+// coordinators (type 2) INVALID_REQUEST. v4+ batches keys.
+func (c *conn) handleFindCoordinator(r *request) {
+	req := r.kreq.(*kmsg.FindCoordinatorRequest)
+	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	var code int16
+	switch req.CoordinatorType {
+	case 0:
+	case 1:
+		code = kerr.CoordinatorNotAvailable.Code
+	default:
+		code = kerr.InvalidRequest.Code
+	}
+	node, host, port := c.s.broker.NodeID(), c.s.cfg.AdvertisedHost, c.s.cfg.AdvertisedPort
+	if r.version < 4 {
+		resp.ErrorCode = code
+		if code == 0 {
+			resp.NodeID, resp.Host, resp.Port = node, host, port
+		} else {
+			resp.NodeID, resp.Port = -1, -1
+		}
+		r.respond(resp)
+		return
+	}
+	for _, key := range req.CoordinatorKeys {
+		rc := kmsg.NewFindCoordinatorResponseCoordinator()
+		rc.Key, rc.ErrorCode = key, code
+		if code == 0 {
+			rc.NodeID, rc.Host, rc.Port = node, host, port
+		} else {
+			rc.NodeID, rc.Port = -1, -1
+		}
+		resp.Coordinators = append(resp.Coordinators, rc)
+	}
+	r.respond(resp)
+}

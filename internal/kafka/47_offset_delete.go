@@ -1,0 +1,36 @@
+package kafka
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// OffsetDelete, version 0.
+//
+// Deletes committed offsets of a group; GROUP_SUBSCRIBED_TO_TOPIC for a
+// topic a current member consumes, GROUP_ID_NOT_FOUND for unknown groups.
+func (c *conn) handleOffsetDelete(r *request) {
+	req := r.kreq.(*kmsg.OffsetDeleteRequest)
+	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	topics := map[string][]int32{}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			topics[t.Topic] = append(topics[t.Topic], p.Partition)
+		}
+	}
+	c.goAsync(r, func() {
+		gerr, perrs := c.s.broker.Groups.DeleteOffsets(c.ctx, req.Group, topics)
+		resp.ErrorCode = errCode(gerr)
+		for _, t := range req.Topics {
+			rt := kmsg.NewOffsetDeleteResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewOffsetDeleteResponseTopicPartition()
+				rp.Partition = p.Partition
+				if gerr == nil {
+					rp.ErrorCode = errCode(perrs[t.Topic][p.Partition])
+				}
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		r.respond(resp)
+	})
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker"
+	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/config"
+	"github.com/ternmq/tern/internal/kafka"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// Node is a running Tern node: the broker core and its listeners.
+type Node struct {
+	cfg     config.Config
+	logger  *slog.Logger
+	Broker  *broker.Broker
+	kafka   *kafka.Server
+	kafkaLn net.Listener
+	serveCh chan error
+}
+
+// Start opens the broker (running crash recovery) and starts the
+// listeners. It returns once the node accepts connections.
+func Start(cfg config.Config, logger *slog.Logger) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	bcfg, err := brokerConfig(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	b, err := broker.Open(bcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open broker: %w", err)
+	}
+	logger.Info("broker opened", "data_dir", cfg.DataDir, "fsync", cfg.Log.Fsync, "took", time.Since(started).Round(time.Millisecond))
+	ln, err := net.Listen("tcp", cfg.KafkaListen)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("kafka listener: %w", err)
+	}
+	ks := kafka.NewServer(kafka.Config{
+		AdvertisedHost:  cfg.AdvertisedHost,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		Logger:          logger.With("component", "kafka"),
+	}, b)
+	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, serveCh: make(chan error, 1)}
+	go func() { n.serveCh <- ks.Serve(ln) }()
+	logger.Info("kafka listener started", "addr", ln.Addr().String())
+	return n, nil
+}
+
+// KafkaAddr is the address the Kafka listener is bound to.
+func (n *Node) KafkaAddr() string { return n.kafkaLn.Addr().String() }
+
+// Wait blocks until ctx ends (the caller's signal) or a listener fails.
+func (n *Node) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-n.serveCh:
+		return err
+	}
+}
+
+// Shutdown stops accepting, drains in-flight requests (bounded by the
+// configured shutdown timeout), then closes every log cleanly.
+func (n *Node) Shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
+	defer cancel()
+	n.logger.Info("shutting down")
+	err := n.kafka.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		n.logger.Warn("in-flight requests did not finish in time; connections closed", "timeout", n.cfg.ShutdownTimeout)
+		err = nil
+	}
+	err = errors.Join(err, n.Broker.Close())
+	n.logger.Info("shutdown complete")
+	return err
+}
+
+func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error) {
+	sync, err := storage.ParseSyncPolicy(cfg.Log.Fsync)
+	if err != nil {
+		return broker.Config{}, err
+	}
+	logCfg := storage.DefaultConfig()
+	logCfg.SegmentBytes = cfg.Log.SegmentBytes
+	logCfg.SegmentAge = cfg.Log.SegmentAge
+	logCfg.RetentionBytes = cfg.Log.RetentionBytes
+	logCfg.RetentionAge = cfg.Log.RetentionAge
+	logCfg.Sync = sync
+	logCfg.SyncInterval = cfg.Log.FsyncInterval
+	gcfg := group.DefaultConfig()
+	gcfg.MinSessionTimeout = cfg.Group.MinSessionTimeout
+	gcfg.MaxSessionTimeout = cfg.Group.MaxSessionTimeout
+	gcfg.InitialRebalanceDelay = cfg.Group.InitialRebalanceDelay
+	gcfg.MaxGroupSize = cfg.Group.MaxSize
+	return broker.Config{
+		DataDir:                cfg.DataDir,
+		NodeID:                 cfg.NodeID,
+		LogDefaults:            logCfg,
+		AutoCreateTopics:       cfg.AutoCreateTopics,
+		DefaultPartitions:      cfg.DefaultPartitions,
+		MaxMessageBytes:        cfg.MaxMessageBytes,
+		Group:                  gcfg,
+		RetentionCheckInterval: cfg.RetentionCheckInterval,
+		Logger:                 logger,
+	}, nil
+}
+
+// LogLevel parses a configured level name.
+func LogLevel(name string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+

@@ -1,0 +1,98 @@
+package testbroker
+
+import (
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ternmq/tern/internal/config"
+	"github.com/ternmq/tern/internal/server"
+)
+
+// Broker is an in-process Tern node on 127.0.0.1 with its own data
+// directory, stopped by t.Cleanup.
+type Broker struct {
+	t    testing.TB
+	cfg  config.Config
+	node *server.Node
+	// Addr is the Kafka listener's host:port.
+	Addr string
+	// Dir is the data directory; it survives Restart.
+	Dir string
+}
+
+// Option adjusts the node configuration before start.
+type Option func(*config.Config)
+
+// WithConfig applies fn to the configuration.
+func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+
+// Start runs a node on an ephemeral port with a temporary data directory.
+// Defaults differ from production only where tests need speed: the first
+// rebalance of a group is not delayed.
+func Start(t testing.TB, opts ...Option) *Broker {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.KafkaListen = "127.0.0.1:0"
+	cfg.Group.InitialRebalanceDelay = 0
+	cfg.Group.MinSessionTimeout = 100 * time.Millisecond
+	cfg.ShutdownTimeout = 5 * time.Second
+	for _, o := range opts {
+		o(&cfg)
+	}
+	b := &Broker{t: t, cfg: cfg, Dir: cfg.DataDir}
+	b.start()
+	t.Cleanup(b.stop)
+	return b
+}
+
+func (b *Broker) start() {
+	b.t.Helper()
+	n, err := server.Start(b.cfg, logger(b.t))
+	if err != nil {
+		b.t.Fatalf("start broker: %v", err)
+	}
+	b.node = n
+	b.Addr = n.KafkaAddr()
+	// Keep the port across restarts so clients reconnect to the same seed.
+	b.cfg.KafkaListen = b.Addr
+}
+
+func (b *Broker) stop() {
+	if b.node == nil {
+		return
+	}
+	if err := b.node.Shutdown(); err != nil {
+		b.t.Errorf("shutdown broker: %v", err)
+	}
+	b.node = nil
+}
+
+// Restart shuts the node down cleanly and starts it again on the same
+// data directory and port.
+func (b *Broker) Restart() {
+	b.t.Helper()
+	b.stop()
+	b.start()
+}
+
+// Node exposes the running node (its broker core) to tests.
+func (b *Broker) Node() *server.Node { return b.node }
+
+// logger sends the broker's logs to the test log when -v is on, so a
+// failing test shows what the broker did.
+func logger(t testing.TB) *slog.Logger {
+	if !testing.Verbose() || os.Getenv("TERN_TEST_LOGS") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
