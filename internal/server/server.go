@@ -127,4 +127,3 @@ func LogLevel(name string) slog.Level {
 	}
 	return l
 }
-

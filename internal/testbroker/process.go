@@ -50,9 +50,9 @@ func Binary(t testing.TB) string {
 // Process is a tern binary running as a child process, so a test can
 // SIGKILL it the way a crash would.
 type Process struct {
-	t    testing.TB
-	bin  string
-	args []string
+	t      testing.TB
+	bin    string
+	args   []string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	out    *syncBuffer
