@@ -10,6 +10,7 @@ import (
 // records to be durable; applyCommit then makes it visible.
 type commitPlan struct {
 	g       *group
+	records []JournalRecord
 	tps     []topicPartition
 	entries []offsetEntry
 }
@@ -51,7 +52,7 @@ func (m *machine) commit(now time.Time, name, memberID, instanceID string, gener
 		plan.tps = append(plan.tps, tp)
 		plan.entries = append(plan.entries, entry)
 		g.inflight[tp]++
-		e.records = append(e.records, offsetRecord(name, tp, entry))
+		plan.records = append(plan.records, offsetRecord(name, tp, entry))
 	}
 	if len(plan.tps) == 0 {
 		plan = nil

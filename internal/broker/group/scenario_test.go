@@ -146,9 +146,9 @@ func (e *scenarioEnv) handle(t *testing.T, d *datadriven.TestData) string {
 			}
 		}
 		e.printf("\n")
-		err := e.effects(eff)
+		e.effects(eff)
 		if plan != nil {
-			e.m.applyCommit(plan, err)
+			e.m.applyCommit(plan, e.effects(effects{records: plan.records}))
 		}
 	case "fetch":
 		var topics map[string][]int32
