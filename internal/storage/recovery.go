@@ -324,6 +324,9 @@ func (l *Log) loadTrusted(s *segment, prevNext int64) error {
 	if s.base < prevNext {
 		return fmt.Errorf("%w: segment base %d overlaps previous segment ending at %d", errStaleIndex, s.base, prevNext)
 	}
+	if s.indexMissing {
+		return fmt.Errorf("%w: index file missing", errStaleIndex)
+	}
 	if err := s.index.load(s.idx, s.tidx, size); err != nil {
 		return err
 	}

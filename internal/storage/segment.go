@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,6 +61,9 @@ type segment struct {
 
 	refs    atomic.Int32
 	removed atomic.Bool // files renamed to *.deleted
+	// indexMissing: Open found no index file; an empty one is not to be
+	// trusted as "no entries".
+	indexMissing bool
 
 	// The fields below are guarded by Log.mu. size and next advance together
 	// after the bytes are written, so a reader never sees a partial batch.
@@ -96,21 +100,29 @@ func openSegment(fsys vfs.FS, dir string, base int64, create bool) (*segment, er
 	if s.log, err = fsys.OpenFile(s.path(logSuffix), logFlag, 0o644); err != nil {
 		return nil, fmt.Errorf("storage: open segment: %w", err)
 	}
-	// Index files are created if missing: they are rebuilt from the log.
-	idxFlag := os.O_RDWR | os.O_CREATE
-	if create {
-		idxFlag |= os.O_TRUNC
-	}
-	if s.idx, err = fsys.OpenFile(s.path(indexSuffix), idxFlag, 0o644); err != nil {
+	// Index files are created if missing (and then rebuilt from the log).
+	if s.idx, err = s.openIndex(indexSuffix, create); err != nil {
 		_ = s.log.Close()
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
-	if s.tidx, err = fsys.OpenFile(s.path(timeIndexSuffix), idxFlag, 0o644); err != nil {
+	if s.tidx, err = s.openIndex(timeIndexSuffix, create); err != nil {
 		_ = s.log.Close()
 		_ = s.idx.Close()
 		return nil, fmt.Errorf("storage: open time index: %w", err)
 	}
 	return s, nil
+}
+
+func (s *segment) openIndex(suffix string, create bool) (vfs.File, error) {
+	if create {
+		return s.fs.OpenFile(s.path(suffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	}
+	f, err := s.fs.OpenFile(s.path(suffix), os.O_RDWR, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.indexMissing = true
+		return s.fs.OpenFile(s.path(suffix), os.O_RDWR|os.O_CREATE, 0o644)
+	}
+	return f, err
 }
 
 // fileSize is the size of the .log file on disk (not s.size, which counts

@@ -51,7 +51,13 @@ func (l *Log) TruncateTo(offset int64) error {
 			cutOff, cutPos = off, pos
 		}
 		if cutPos == 0 {
+			// The cut is at the start of segment i: drop it whole and end
+			// the log where the previous segment ends.
 			keep = i
+			if i > 0 {
+				prev := l.segs[i-1]
+				cutOff, cutPos = prev.next, prev.size
+			}
 		}
 	}
 	if cutOff < l.start.Load() {
