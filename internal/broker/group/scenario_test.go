@@ -113,11 +113,14 @@ func (e *scenarioEnv) handle(t *testing.T, d *datadriven.TestData) string {
 		gerr, errs, eff := e.m.leave(e.now, groupArg(t, d), lms)
 		e.printf("leave: %s", errName(gerr))
 		for i, lm := range lms {
-			e.printf(" %s/%s=%s", lm.MemberID, lm.InstanceID, errName(errs[i]))
+			if errs != nil {
+				e.printf(" %s/%s=%s", lm.MemberID, lm.InstanceID, errName(errs[i]))
+			}
 		}
 		e.printf("\n")
 		e.effects(eff)
 	case "tick":
+		before = nil // transitions are printed per step
 		if len(d.CmdArgs) != 1 {
 			d.Fatalf(t, "tick <duration>")
 		}
@@ -315,11 +318,13 @@ func (e *scenarioEnv) tick(target time.Time) {
 		}
 		e.now = next
 		e.printf("t=%s\n", e.now.Sub(scenarioEpoch))
+		before := e.snapshot()
 		for _, name := range sortedKeys(e.m.groups) {
 			if t := e.m.nextDeadline(name); !t.IsZero() && !t.After(e.now) {
 				e.effects(e.m.tick(name, e.now))
 			}
 		}
+		e.transitions(before)
 	}
 	if !e.now.Equal(target) || e.out.Len() == 0 {
 		e.now = target
@@ -342,6 +347,9 @@ func (e *scenarioEnv) snapshot() map[string]groupSnap {
 
 // transitions prints the groups whose state or generation changed.
 func (e *scenarioEnv) transitions(before map[string]groupSnap) {
+	if before == nil {
+		return
+	}
 	after := e.snapshot()
 	names := sortedKeys(after)
 	for n := range before {
@@ -386,7 +394,11 @@ func (e *scenarioEnv) dump(g *group) {
 	e.printf("%s %s gen=%d type=%q protocol=%q leader=%s next=%s\n", g.id, g.state, g.generation, g.protocolType, g.protocol, g.leader, rel(g.nextDeadline()))
 	switch {
 	case g.state == preparingRebalance:
-		e.printf("  join deadline=%s initial-delay=%t remaining=%s\n", rel(g.joinDeadline), g.initialDelay, g.remaining)
+		e.printf("  join deadline=%s", rel(g.joinDeadline))
+		if g.initialDelay {
+			e.printf(" initial-delay remaining=%s", g.remaining)
+		}
+		e.printf("\n")
 	case len(g.pendingSync) > 0:
 		e.printf("  sync deadline=%s pending=%v\n", rel(g.syncDeadline), sortedKeys(g.pendingSync))
 	}
