@@ -330,7 +330,7 @@ func (g *group) leaderMembers() []MemberMetadata {
 	for _, id := range g.order {
 		m := g.members[id]
 		md, _ := m.metadataFor(g.protocol)
-		out = append(out, MemberMetadata{MemberID: m.id, InstanceID: m.instanceID, Metadata: md})
+		out = append(out, MemberMetadata{MemberID: m.id, InstanceID: m.instanceID, Metadata: slices.Clone(md)})
 	}
 	return out
 }
