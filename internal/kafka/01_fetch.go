@@ -54,6 +54,7 @@ func (c *conn) handleFetch(r *request) {
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 			rp.PreferredReadReplica = -1
+			rp.RecordBatches = []byte{} // empty, not null: kafka-python can't read a null record set
 			fi := -1
 			if !known {
 				rp.ErrorCode = kerr.UnknownTopicID.Code
