@@ -17,19 +17,20 @@ const scanWindow = 4096
 // through a window, so walking consecutive small batches costs few preads.
 type headerReader struct {
 	f      vfs.File
+	bufp   *[]byte // from Log.bufPool
 	buf    []byte
 	winPos int64
 	winLen int
 }
 
 func (l *Log) newHeaderReader(f vfs.File) *headerReader {
-	return &headerReader{f: f, buf: *(l.bufPool.Get().(*[]byte))}
+	p := l.bufPool.Get().(*[]byte)
+	return &headerReader{f: f, bufp: p, buf: *p}
 }
 
 func (l *Log) putHeaderReader(r *headerReader) {
-	b := r.buf
 	r.buf = nil
-	l.bufPool.Put(&b)
+	l.bufPool.Put(r.bufp)
 }
 
 // header parses the header of the batch at pos, which must end by limit.
