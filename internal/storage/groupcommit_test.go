@@ -303,3 +303,95 @@ func TestCloseWaitsAndStopsGoroutines(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// TestConcurrentReadAppendRetention runs appenders, readers, retention and
+// high-watermark updates at once; under -race it checks the locking, and
+// every batch a reader gets must be whole and valid.
+func TestConcurrentReadAppendRetention(t *testing.T) {
+	checkNoLeak(t)
+	cfg := testConfig()
+	cfg.Sync = SyncAlways
+	cfg.SegmentBytes = 2000
+	cfg.RetentionAge = -1
+	cfg.RetentionBytes = 8000
+	l, err := Open(t.TempDir(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	run := func(f func() bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !f() {
+					return
+				}
+			}
+		}()
+	}
+	for w := 0; w < 3; w++ {
+		run(func() bool {
+			_, err := l.Append(makeBatch(3, 50, time.Now().UnixMilli()), 1)
+			if err != nil {
+				t.Error(err)
+			}
+			l.SetHighWatermark(l.EndOffset())
+			return err == nil
+		})
+	}
+	for r := 0; r < 3; r++ {
+		off := int64(0)
+		run(func() bool {
+			s, err := l.Read(off, 700, l.HighWatermark())
+			if errors.Is(err, ErrOffsetOutOfRange) {
+				off = l.StartOffset()
+				return true
+			}
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			b, err := s.AppendTo(nil)
+			s.Release()
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			for len(b) > 0 {
+				h, err := ParseBatchHeader(b)
+				if err == nil {
+					err = VerifyCRC(b[:h.Size()])
+				}
+				if err != nil || h.BaseOffset > off && off >= l.StartOffset() && h.BaseOffset != off {
+					t.Errorf("read at %d: batch %d: %v", off, h.BaseOffset, err)
+					return false
+				}
+				off = h.LastOffset() + 1
+				b = b[h.Size():]
+			}
+			return true
+		})
+	}
+	run(func() bool {
+		if _, err := l.EnforceRetention(); err != nil {
+			t.Error(err)
+			return false
+		}
+		l.OffsetForTime(0)
+		time.Sleep(time.Millisecond)
+		return true
+	})
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
