@@ -229,6 +229,12 @@ func (c *conn) writeLoop() {
 	failed := false
 	for r := range c.queue {
 		<-r.done
+		if !failed && c.s.cfg.Faults != nil && c.s.cfg.Faults.DropResponse(r.key) {
+			bw.Flush() // earlier answers got through; this one is lost
+			failed = true
+			c.cancel()
+			c.nc.Close()
+		}
 		if !failed && !r.noAnswer && r.resp != nil {
 			if err := c.writeResponse(bw, r); err != nil {
 				failed = true

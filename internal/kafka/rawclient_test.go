@@ -2,6 +2,7 @@ package kafka_test
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"net"
 	"testing"
@@ -101,4 +102,16 @@ func (c *rawConn) roundTrip(req kmsg.Request, version int16) kmsg.Response {
 		c.t.Fatalf("decode %T: %v", resp, err)
 	}
 	return resp
+}
+
+type kmsgProduceResponse = kmsg.ProduceResponse
+
+const kerrOutOfOrder = 45 // OUT_OF_ORDER_SEQUENCE_NUMBER
+
+// setProducer turns a batch into an idempotent one and re-signs it.
+func setProducer(raw []byte, id int64, epoch int16, seq int32) {
+	binary.BigEndian.PutUint64(raw[43:], uint64(id))
+	binary.BigEndian.PutUint16(raw[51:], uint16(epoch))
+	binary.BigEndian.PutUint32(raw[53:], uint32(seq))
+	binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
 }

@@ -27,6 +27,17 @@ type Config struct {
 	// once (pipelining); the reader stops reading past it. Zero means 32.
 	MaxInFlight int
 	Logger      *slog.Logger
+	// Faults, when set, lets tests break connections at chosen points.
+	// Production never sets it.
+	Faults Faults
+}
+
+// Faults injects failures into the connection loop for tests.
+type Faults interface {
+	// DropResponse is asked before each answer is written; true closes
+	// the connection instead, as if it broke after the broker did the
+	// work but before the client heard back.
+	DropResponse(apiKey int16) bool
 }
 
 // Server accepts Kafka connections and serves them from the broker core.

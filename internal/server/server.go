@@ -25,9 +25,25 @@ type Node struct {
 	serveCh chan error
 }
 
+// Option adjusts how a node is assembled; tests use it to inject faults.
+type Option func(*options)
+
+type options struct {
+	kafkaFaults kafka.Faults
+}
+
+// WithKafkaFaults installs a fault injector in the Kafka listener.
+func WithKafkaFaults(f kafka.Faults) Option {
+	return func(o *options) { o.kafkaFaults = f }
+}
+
 // Start opens the broker (running crash recovery) and starts the
 // listeners. It returns once the node accepts connections.
-func Start(cfg config.Config, logger *slog.Logger) (*Node, error) {
+func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -53,6 +69,7 @@ func Start(cfg config.Config, logger *slog.Logger) (*Node, error) {
 		AdvertisedHost:  cfg.AdvertisedHost,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          logger.With("component", "kafka"),
+		Faults:          o.kafkaFaults,
 	}, b)
 	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, serveCh: make(chan error, 1)}
 	go func() { n.serveCh <- ks.Serve(ln) }()

@@ -7,26 +7,33 @@ import (
 	"time"
 
 	"github.com/ternmq/tern/internal/config"
+	"github.com/ternmq/tern/internal/kafka"
 	"github.com/ternmq/tern/internal/server"
 )
 
 // Broker is an in-process Tern node on 127.0.0.1 with its own data
 // directory, stopped by t.Cleanup.
 type Broker struct {
-	t    testing.TB
-	cfg  config.Config
-	node *server.Node
+	t       testing.TB
+	cfg     config.Config
+	node    *server.Node
+	srvOpts []server.Option
 	// Addr is the Kafka listener's host:port.
 	Addr string
 	// Dir is the data directory; it survives Restart.
 	Dir string
 }
 
-// Option adjusts the node configuration before start.
-type Option func(*config.Config)
+// Option adjusts the test node before start.
+type Option func(*Broker)
 
-// WithConfig applies fn to the configuration.
-func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+// WithConfig applies fn to the node configuration.
+func WithConfig(fn func(*config.Config)) Option { return func(b *Broker) { fn(&b.cfg) } }
+
+// WithKafkaFaults installs a fault injector in the Kafka listener.
+func WithKafkaFaults(f kafka.Faults) Option {
+	return func(b *Broker) { b.srvOpts = append(b.srvOpts, server.WithKafkaFaults(f)) }
+}
 
 // Start runs a node on an ephemeral port with a temporary data directory.
 // Defaults differ from production only where tests need speed: the first
@@ -39,10 +46,11 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	cfg.Group.InitialRebalanceDelay = 0
 	cfg.Group.MinSessionTimeout = 100 * time.Millisecond
 	cfg.ShutdownTimeout = 5 * time.Second
+	b := &Broker{t: t, cfg: cfg}
 	for _, o := range opts {
-		o(&cfg)
+		o(b)
 	}
-	b := &Broker{t: t, cfg: cfg, Dir: cfg.DataDir}
+	b.Dir = b.cfg.DataDir
 	b.start()
 	t.Cleanup(b.stop)
 	return b
@@ -50,7 +58,7 @@ func Start(t testing.TB, opts ...Option) *Broker {
 
 func (b *Broker) start() {
 	b.t.Helper()
-	n, err := server.Start(b.cfg, logger(b.t))
+	n, err := server.Start(b.cfg, logger(b.t), b.srvOpts...)
 	if err != nil {
 		b.t.Fatalf("start broker: %v", err)
 	}
