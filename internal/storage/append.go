@@ -8,17 +8,58 @@ import (
 )
 
 // Append adds one RecordBatch v2 at the end of the log and returns the
-// offset assigned to its first record.
+// offset assigned to its first record, once the batch is durable under the
+// sync policy. It is AppendAsync followed by Pending.Wait.
+func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
+	p, err := l.AppendAsync(batch, leaderEpoch)
+	if err != nil {
+		return -1, err
+	}
+	if err := p.Wait(); err != nil {
+		return -1, err
+	}
+	return p.BaseOffset, nil
+}
+
+// Pending is a batch written by AppendAsync whose durability may not yet
+// be established.
+type Pending struct {
+	// BaseOffset is the offset of the batch's first record; EndOffset is
+	// one past its last.
+	BaseOffset, EndOffset int64
+	l                     *Log
+	seq                   uint64
+	sync                  bool
+}
+
+// Wait blocks until the batch is durable under the policy in force when it
+// was written: under SyncAlways, until an fdatasync that started after the
+// write has finished (shared with concurrent writers: group commit); under
+// the other policies it returns at once. It may be called after Close
+// (Close makes everything written durable first) and from any goroutine.
+// Errors wrap ErrLogFailed.
+func (p Pending) Wait() error {
+	if !p.sync {
+		return nil
+	}
+	return p.l.waitDurable(p.seq)
+}
+
+// AppendAsync writes one RecordBatch v2 at the end of the log and returns
+// without waiting for durability; call Wait on the result before
+// acknowledging the batch to anyone.
 //
-// Ownership: Append stamps baseOffset (= EndOffset) and partitionLeaderEpoch
-// into batch in place; the caller gives the slice up and must not touch it
-// again, even on error. The caller has already validated the batch (CRC,
-// magic, record count); Append checks only that the header is well formed
-// and that the length field matches len(batch).
+// Splitting the write from the wait lets a caller that must keep its
+// writes in order (an idempotent producer's pipelined requests) write
+// under its own lock and wait outside it, so that concurrent writers still
+// share fsyncs.
 //
-// Durability: returns after fdatasync under SyncAlways (concurrent callers
-// share fsyncs, see groupcommit.go), after write(2) under SyncInterval and
-// SyncOS.
+// Ownership: AppendAsync stamps baseOffset (= EndOffset) and
+// partitionLeaderEpoch into batch in place; the caller gives the slice up
+// and must not touch it again, even on error. The caller has already
+// validated the batch (CRC, magic, record count); AppendAsync checks only
+// that the header is well formed and that the length field matches
+// len(batch).
 //
 // Concurrency: safe for concurrent use; offsets are assigned in the order
 // the batches are written.
@@ -27,14 +68,14 @@ import (
 // after any failed write or fsync — then, and forever after until the log
 // is reopened, no batch is acknowledged. leaderEpoch newer than
 // LatestEpoch starts a new entry in the leader-epoch cache.
-func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
+func (l *Log) AppendAsync(batch []byte, leaderEpoch int32) (Pending, error) {
 	if len(batch) < headerSize || batch[offMagic] != batchMagic {
-		return -1, fmt.Errorf("%w: not a v2 batch (%d bytes)", ErrInvalidBatch, len(batch))
+		return Pending{}, fmt.Errorf("%w: not a v2 batch (%d bytes)", ErrInvalidBatch, len(batch))
 	}
 	length := int64(int32(binary.BigEndian.Uint32(batch[offLength:])))
 	lastDelta := int32(binary.BigEndian.Uint32(batch[offLastOffsetDelta:]))
 	if length+logOverhead != int64(len(batch)) || lastDelta < 0 {
-		return -1, fmt.Errorf("%w: length field %d for %d bytes, lastOffsetDelta %d", ErrInvalidBatch, length, len(batch), lastDelta)
+		return Pending{}, fmt.Errorf("%w: length field %d for %d bytes, lastOffsetDelta %d", ErrInvalidBatch, length, len(batch), lastDelta)
 	}
 	maxTS := int64(binary.BigEndian.Uint64(batch[offMaxTimestamp:]))
 	cfg := l.cfg.Load()
@@ -42,11 +83,11 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
 	l.writeMu.Lock()
 	if l.closed {
 		l.writeMu.Unlock()
-		return -1, ErrLogClosed
+		return Pending{}, ErrLogClosed
 	}
 	if err := l.failed(); err != nil {
 		l.writeMu.Unlock()
-		return -1, err
+		return Pending{}, err
 	}
 	seg := l.segs[len(l.segs)-1]
 	now := l.now()
@@ -54,7 +95,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
 		var err error
 		if seg, err = l.roll(); err != nil {
 			l.writeMu.Unlock()
-			return -1, err
+			return Pending{}, err
 		}
 	}
 	base := seg.next
@@ -63,7 +104,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
 	if _, err := seg.log.WriteAt(batch, pos); err != nil {
 		err = l.fail(fmt.Errorf("write segment %d: %w", seg.base, err))
 		l.writeMu.Unlock()
-		return -1, err
+		return Pending{}, err
 	}
 
 	l.mu.Lock()
@@ -86,20 +127,12 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (int64, error) {
 		if err := l.writeEpochs(); err != nil {
 			err = l.fail(fmt.Errorf("leader epoch checkpoint: %w", err))
 			l.writeMu.Unlock()
-			return -1, err
+			return Pending{}, err
 		}
 	}
 	seq := l.gc.wrote()
-	l.inflight.Add(1) // under writeMu, so Close's Wait cannot miss it
 	l.writeMu.Unlock()
-	defer l.inflight.Done()
-
-	if cfg.Sync == SyncAlways {
-		if err := l.waitDurable(seq); err != nil {
-			return -1, err
-		}
-	}
-	return base, nil
+	return Pending{BaseOffset: base, EndOffset: base + int64(lastDelta) + 1, l: l, seq: seq, sync: cfg.Sync == SyncAlways}, nil
 }
 
 // shouldRoll says whether a batch must go to a new segment. An empty

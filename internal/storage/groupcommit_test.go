@@ -395,3 +395,44 @@ func TestConcurrentReadAppendRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAppendAsyncWritesInOrderAndWaitsLater writes several batches
+// without waiting, checks offsets follow write order, then makes them
+// durable with one shared fsync.
+func TestAppendAsyncWritesInOrderAndWaitsLater(t *testing.T) {
+	cfg := testConfig()
+	cfg.Sync = SyncAlways
+	l := openTest(t, t.TempDir(), cfg, Options{})
+	var pend []Pending
+	next := int64(0)
+	for i := 0; i < 5; i++ {
+		p, err := l.AppendAsync(makeBatch(3, 10, 1), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.BaseOffset != next || p.EndOffset != next+3 {
+			t.Fatalf("batch %d at [%d,%d), want [%d,%d)", i, p.BaseOffset, p.EndOffset, next, next+3)
+		}
+		next = p.EndOffset
+		pend = append(pend, p)
+	}
+	before := l.fsyncCount()
+	for _, p := range pend {
+		if err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := l.fsyncCount() - before; n != 1 {
+		t.Fatalf("%d fsyncs for 5 pending appends, want 1", n)
+	}
+	late, err := l.AppendAsync(makeBatch(1, 10, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Wait(); err != nil {
+		t.Fatalf("Wait after Close: %v (Close makes everything written durable)", err)
+	}
+}

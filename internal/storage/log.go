@@ -47,7 +47,6 @@ type Log struct {
 	// recoveryOffset is the base of the active segment: all below it is
 	// sealed (fsynced with its indexes). Guarded by writeMu.
 	recoveryOffset int64
-	inflight       sync.WaitGroup // Appends between their write and return
 
 	mu     sync.RWMutex
 	segs   []*segment // ordered by base; the last is the active segment; nil once closed
@@ -209,7 +208,8 @@ func (l *Log) Sync() error {
 	return l.syncWritten()
 }
 
-// Close stops the flusher, waits for in-flight Appends, fsyncs the active
+// Close stops the flusher (writes are done under writeMu, so none is in
+// flight once closed is set), fsyncs the active
 // segment and its indexes, writes the checkpoints including the clean
 // shutdown marker, and drops the log's file references (files still held
 // by unreleased Slices close when those are released). Later calls on the
@@ -226,7 +226,6 @@ func (l *Log) Close() error {
 
 	close(l.flusherStop)
 	<-l.flusherDone
-	l.inflight.Wait()
 
 	// From here no goroutine but us touches the write side.
 	var errs []error
