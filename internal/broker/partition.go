@@ -66,7 +66,7 @@ type appendResult struct {
 func (p *partition) append(batches []message.Batch, logAppendTime int64) (appendResult, func() error, error) {
 	p.mu.Lock()
 	res := appendResult{BaseOffset: -1, LogAppendTime: -1}
-	var pending []pendingAppend
+	var pending []storage.Pending
 	for i, bt := range batches {
 		dup, err := p.producers.check(bt)
 		if err != nil {
@@ -85,7 +85,7 @@ func (p *partition) append(batches []message.Batch, logAppendTime int64) (append
 			message.SetLogAppendTime(bt.Raw, logAppendTime)
 			res.LogAppendTime = logAppendTime
 		}
-		pd, err := appendAsync(p.log, bt, p.epoch)
+		pd, err := p.log.AppendAsync(bt.Raw, p.epoch)
 		if err != nil {
 			p.mu.Unlock()
 			return res, nil, fmt.Errorf("%w: %w", ErrStorage, err)
@@ -160,21 +160,4 @@ func (p *partition) delete() error {
 	err := p.log.Delete()
 	p.wake()
 	return err
-}
-
-// pendingAppend is a batch written to the log whose durability may still
-// be pending.
-type pendingAppend struct {
-	BaseOffset, EndOffset int64
-	Wait                  func() error
-}
-
-// appendAsync writes a batch. Until storage splits the write from the
-// durability wait, the wait happens here, under the partition lock.
-func appendAsync(l *storage.Log, bt message.Batch, epoch int32) (pendingAppend, error) {
-	base, err := l.Append(bt.Raw, epoch)
-	if err != nil {
-		return pendingAppend{}, err
-	}
-	return pendingAppend{BaseOffset: base, EndOffset: base + int64(bt.LastOffsetDelta) + 1, Wait: func() error { return nil }}, nil
 }
