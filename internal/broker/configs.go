@@ -232,6 +232,12 @@ func storageConfig(entries []ConfigEntry) storage.Config {
 			}
 		}
 	}
+	// A compact-only topic is never trimmed by time or size in Kafka: its
+	// readers expect the latest value of every key to stay. Until the
+	// cleaner exists, keep everything rather than delete live keys.
+	if strings.TrimSpace(configValue(entries, "cleanup.policy")) == "compact" {
+		c.RetentionAge, c.RetentionBytes = -1, -1
+	}
 	return c
 }
 
