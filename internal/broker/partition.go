@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -86,6 +87,11 @@ func (p *partition) append(batches []message.Batch, logAppendTime int64) (append
 			res.LogAppendTime = logAppendTime
 		}
 		pd, err := p.log.AppendAsync(bt.Raw, p.epoch)
+		if errors.Is(err, storage.ErrLogClosed) {
+			// The topic was deleted (or the broker is stopping) under us.
+			p.mu.Unlock()
+			return res, nil, fmt.Errorf("%w: %s-%d is gone", ErrUnknownTopicOrPartition, p.topic, p.index)
+		}
 		if err != nil {
 			p.mu.Unlock()
 			return res, nil, fmt.Errorf("%w: %w", ErrStorage, err)

@@ -41,12 +41,20 @@ type conn struct {
 	queue    chan *request // answers in request order; cap bounds in-flight work
 	stopping atomic.Bool
 	clientID string
+
+	// inflightBytes is the size of request frames read but not yet
+	// answered; the reader waits for the writer to release some before
+	// reading a frame that would take it past the budget, so one
+	// pipelining client holds at most about two max-size requests.
+	inflightBytes atomic.Int64
+	released      chan struct{}
 }
 
 // request is one decoded request and, once its handler finishes, its
 // answer.
 type request struct {
 	key, version int16
+	size         int64 // frame bytes, returned to the connection's budget once answered
 	respVersion  int16 // the answer's version; differs only for a refused ApiVersions
 	corrID       int32
 	clientID     string
@@ -77,7 +85,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		logger: s.logger.With("remote", nc.RemoteAddr().String()),
 		ctx:    ctx,
 		cancel: cancel,
-		queue:  make(chan *request, s.cfg.MaxInFlight),
+		queue:    make(chan *request, s.cfg.MaxInFlight),
+		released: make(chan struct{}, 1),
 	}
 }
 
@@ -119,6 +128,13 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > c.s.cfg.MaxRequestBytes {
 			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", size, c.s.cfg.MaxRequestBytes)
 		}
+		for c.inflightBytes.Load() > 0 && c.inflightBytes.Load()+int64(size) > int64(c.s.cfg.MaxRequestBytes) {
+			select {
+			case <-c.released:
+			case <-c.ctx.Done():
+				return c.ctx.Err()
+			}
+		}
 		body := make([]byte, size)
 		if _, err := io.ReadFull(br, body); err != nil {
 			return fmt.Errorf("reading %d-byte frame: %w", size, err)
@@ -127,9 +143,8 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return err
 		}
-		if r == nil {
-			continue
-		}
+		r.size = int64(size)
+		c.inflightBytes.Add(r.size)
 		select {
 		case c.queue <- r:
 		case <-c.ctx.Done():
@@ -245,6 +260,11 @@ func (c *conn) writeLoop() {
 		}
 		for _, s := range r.records {
 			s.Release()
+		}
+		c.inflightBytes.Add(-r.size)
+		select {
+		case c.released <- struct{}{}:
+		default:
 		}
 		// Coalesce: flush only when no further answer is ready to go.
 		if !failed && len(c.queue) == 0 {
