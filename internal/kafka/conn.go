@@ -80,11 +80,11 @@ func (r *request) respond(resp kmsg.Response) {
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(s.baseCtx)
 	return &conn{
-		s:      s,
-		nc:     nc,
-		logger: s.logger.With("remote", nc.RemoteAddr().String()),
-		ctx:    ctx,
-		cancel: cancel,
+		s:        s,
+		nc:       nc,
+		logger:   s.logger.With("remote", nc.RemoteAddr().String()),
+		ctx:      ctx,
+		cancel:   cancel,
 		queue:    make(chan *request, s.cfg.MaxInFlight),
 		released: make(chan struct{}, 1),
 	}
