@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"sync"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -68,16 +70,15 @@ func (c *conn) handleProduce(r *request) {
 		r.noAnswer = true
 		r.close = failed
 		c.goAsync(r, func() {
-			for _, w := range waits {
-				w()
-			}
+			waitAll(waits)
 			r.respond(resp)
 		})
 		return
 	}
 	c.goAsync(r, func() {
-		for i, w := range waits {
-			if err := w(); err != nil {
+		errs := waitAll(waits)
+		for i, err := range errs {
+			if err != nil {
 				waitFor[i].ErrorCode = errCode(err)
 				waitFor[i].ErrorMessage = errMessage(err)
 				waitFor[i].BaseOffset = -1
@@ -85,4 +86,25 @@ func (c *conn) handleProduce(r *request) {
 		}
 		r.respond(resp)
 	})
+}
+
+// waitAll runs the durability waits of a request's partitions at once:
+// each partition is its own file with its own fsync, so waiting in turn
+// would make a request over six partitions pay six fsyncs end to end.
+func waitAll(waits []func() error) []error {
+	errs := make([]error, len(waits))
+	if len(waits) == 1 {
+		errs[0] = waits[0]()
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i, w := range waits {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w()
+		}()
+	}
+	wg.Wait()
+	return errs
 }
