@@ -27,6 +27,7 @@ package crash_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -448,13 +449,7 @@ func (p *problems) add(kind, format string, args ...any) {
 
 func (p *problems) summary() {
 	p.t.Helper()
-	for _, kind := range slices.Sorted(func(yield func(string) bool) {
-		for k := range p.byKind {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, kind := range slices.Sorted(maps.Keys(p.byKind)) {
 		if n := p.byKind[kind]; n > shownPerKind {
 			p.t.Errorf("%s: %d in all (first %d shown)", kind, n, shownPerKind)
 		}
