@@ -1,0 +1,224 @@
+// Command ternbench is a load generator for Kafka-protocol brokers: Tern,
+// or any peer that speaks the Kafka protocol. Each scenario prints one JSON
+// summary line on stdout, for scripts, and a table on stderr, for people.
+//
+//	ternbench -brokers 127.0.0.1:9092 -partitions 6 -size 1024 -records 500000 log
+//
+// Scenarios live one per file (log.go, …) and are listed in scenarios().
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the flags shared by every scenario.
+type options struct {
+	brokers    []string
+	topic      string
+	partitions int
+	records    int64
+	duration   time.Duration
+	size       int
+	producers  int
+	consumers  int
+	inflight   int
+	linger     time.Duration
+	batchBytes int
+	timeout    time.Duration
+	keep       bool
+	label      string
+}
+
+// run parses args, runs the named scenarios in order and returns the exit
+// code: 0 on success, 1 when a scenario failed, 2 on a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("ternbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	brokers := fs.String("brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap `host:port` list")
+	fs.StringVar(&o.topic, "topic", "", "topic name (default: ternbench-SCENARIO-UNIXNANO, deleted afterwards unless -keep)")
+	fs.IntVar(&o.partitions, "partitions", 6, "partitions of the topic")
+	fs.Int64Var(&o.records, "records", 500_000, "records to produce; the produce phase stops at -records or -duration, whichever comes first")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "longest produce phase (0: no limit)")
+	fs.IntVar(&o.size, "size", 1024, "record value size in bytes (random, incompressible; no key, no compression)")
+	fs.IntVar(&o.producers, "producers", 4, "producer clients (idempotent, acks=all), each with its own connection")
+	fs.IntVar(&o.consumers, "consumers", 2, "consumer clients; partitions are split between them")
+	fs.IntVar(&o.inflight, "inflight", 1024, "records each producer may have un-acked (buffered or in flight) before Produce blocks")
+	fs.DurationVar(&o.linger, "linger", 5*time.Millisecond, "producer linger per partition batch")
+	fs.IntVar(&o.batchBytes, "batch-bytes", 1<<20, "largest producer record batch in bytes")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for the whole run, all phases")
+	fs.BoolVar(&o.keep, "keep", false, "keep the topic after the run")
+	fs.StringVar(&o.label, "label", "", "free-form label copied into the JSON line (e.g. \"tern fsync=always\")")
+	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of ternbench itself to `file`")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "ternbench — load generator for Kafka-protocol brokers\n\n"+
+			"Usage:\n  ternbench [flags] [scenario ...]   (default scenario: log)\n\nScenarios:\n")
+		for _, s := range scenarios() {
+			fmt.Fprintf(fs.Output(), "  %-8s %s\n", s.name, s.usage)
+		}
+		fmt.Fprintf(fs.Output(), "\nOutput: one JSON line per scenario on stdout; logs and a table on stderr.\nSizes: MB = 10^6 bytes of record values.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "ternbench: -log-level: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, b := range strings.Split(*brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			o.brokers = append(o.brokers, b)
+		}
+	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintf(stderr, "ternbench: %v\n", err)
+		return 2
+	}
+
+	names := fs.Args()
+	if len(names) == 0 {
+		names = []string{"log"}
+	}
+	byName := map[string]scenario{}
+	for _, s := range scenarios() {
+		byName[s.name] = s
+	}
+	var todo []scenario
+	for _, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			fmt.Fprintf(stderr, "ternbench: unknown scenario %q (ternbench -h lists them)\n", n)
+			return 2
+		}
+		todo = append(todo, s)
+	}
+
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "ternbench: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := stopProfile(); err != nil {
+				logger.Error("cpu profile", "err", err)
+			}
+		}()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	fmt.Fprintf(stderr, "# ternbench %s\n# machine: %s/%s, %d CPUs, %s\n",
+		strings.Join(args, " "), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	enc := json.NewEncoder(stdout)
+	var results []result
+	code := 0
+	for _, s := range todo {
+		start := time.Now()
+		res, err := s.run(ctx, o, logger.With("scenario", s.name))
+		if err != nil {
+			logger.Error("scenario failed", "scenario", s.name, "err", err)
+			code = 1
+			continue
+		}
+		res.Scenario = s.name
+		res.Label = o.label
+		res.Brokers = strings.Join(o.brokers, ",")
+		res.Time = start.UTC().Format(time.RFC3339)
+		res.DurationS = round(time.Since(start).Seconds(), 3)
+		res.Go = runtime.Version()
+		res.CPUs = runtime.NumCPU()
+		if err := enc.Encode(res); err != nil {
+			logger.Error("write result", "err", err)
+			return 1
+		}
+		results = append(results, res)
+	}
+	printTable(stderr, results)
+	return code
+}
+
+func (o *options) validate() error {
+	switch {
+	case len(o.brokers) == 0:
+		return errors.New("-brokers: empty")
+	case o.partitions < 1:
+		return fmt.Errorf("-partitions %d: want ≥ 1", o.partitions)
+	case o.records < 1:
+		return fmt.Errorf("-records %d: want ≥ 1", o.records)
+	case o.duration < 0:
+		return fmt.Errorf("-duration %v: want ≥ 0", o.duration)
+	case o.size < 1:
+		return fmt.Errorf("-size %d: want ≥ 1", o.size)
+	case o.producers < 1 || o.consumers < 1:
+		return fmt.Errorf("-producers %d, -consumers %d: want ≥ 1", o.producers, o.consumers)
+	case o.inflight < 1:
+		return fmt.Errorf("-inflight %d: want ≥ 1", o.inflight)
+	case o.batchBytes < o.size+128:
+		return fmt.Errorf("-batch-bytes %d: must exceed -size plus record overhead", o.batchBytes)
+	case o.timeout <= 0:
+		return fmt.Errorf("-timeout %v: want > 0", o.timeout)
+	}
+	return nil
+}
+
+// startCPUProfile profiles ternbench into path until the returned stop is called.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// printTable writes the human-readable summary.
+func printTable(w io.Writer, rs []result) {
+	if len(rs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tpartitions\tsize\trecords\tproduce MB/s\tmsgs/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\tconsume MB/s\tconsumed\tseconds\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%d\t%.1f\t\n",
+			r.Scenario, r.Partitions, r.Size, r.Records, r.ProduceMBs, r.ProduceMsgs,
+			r.P50Ms, r.P99Ms, r.P999Ms, r.MaxMs, r.ConsumeMBs, r.ConsumedRecords, r.DurationS)
+	}
+	tw.Flush()
+}
