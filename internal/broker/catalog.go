@@ -64,7 +64,7 @@ func (m *metaLog) replay(fn func(metaRecord) error) error {
 	return readAll(m.log, func(r message.Record) error {
 		var rec metaRecord
 		if err := json.Unmarshal(r.Value, &rec); err != nil {
-			return fmt.Errorf("%w: metadata record at offset %d: %v", ErrStorage, r.Offset, err)
+			return fmt.Errorf("%w: metadata record at offset %d: %w", ErrStorage, r.Offset, err)
 		}
 		return fn(rec)
 	})

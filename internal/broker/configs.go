@@ -200,7 +200,7 @@ func validateTopicConfigs(overrides map[string]string) error {
 			return fmt.Errorf("%w: unknown topic config %q", ErrInvalidConfig, k)
 		}
 		if err := d.check(v); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrInvalidConfig, k, err)
+			return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, k, err)
 		}
 	}
 	return nil

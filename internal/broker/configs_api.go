@@ -197,7 +197,7 @@ func (b *Broker) AlterBrokerConfigs(ctx context.Context, ops []ConfigOp, replace
 	}
 	for k, v := range next {
 		if err := dynamicBrokerConfigs[k](v); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrInvalidConfig, k, err)
+			return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, k, err)
 		}
 	}
 	if validateOnly {

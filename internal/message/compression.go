@@ -27,7 +27,7 @@ func decompress(codec int, body []byte, max int) ([]byte, error) {
 	case CodecGzip:
 		r, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
+			return nil, fmt.Errorf("%w: gzip: %w", ErrCorrupt, err)
 		}
 		defer r.Close()
 		return readCapped(r, max, "gzip")
@@ -41,7 +41,7 @@ func decompress(codec int, body []byte, max int) ([]byte, error) {
 	case CodecZstd:
 		d, err := zstd.NewReader(bytes.NewReader(body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(max)))
 		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+			return nil, fmt.Errorf("%w: zstd: %w", ErrCorrupt, err)
 		}
 		defer d.Close()
 		out, err := readCapped(d, max, "zstd")
@@ -68,14 +68,14 @@ func readCapped(r io.Reader, max int, name string) ([]byte, error) {
 func snappyBlock(b []byte, max int) ([]byte, error) {
 	n, err := snappy.DecodedLen(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: snappy: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: snappy: %w", ErrCorrupt, err)
 	}
 	if n > max {
 		return nil, fmt.Errorf("%w: snappy batch decompresses past %d bytes", ErrTooLarge, max)
 	}
 	out, err := snappy.Decode(nil, b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: snappy: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: snappy: %w", ErrCorrupt, err)
 	}
 	return out, nil
 }
