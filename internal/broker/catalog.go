@@ -73,8 +73,26 @@ func (m *metaLog) replay(fn func(metaRecord) error) error {
 // readAll decodes every record of a log from its start to its end. It is
 // for the broker's own small logs (metadata, groups), read once at start.
 func readAll(l *storage.Log, fn func(message.Record) error) error {
+	return eachBatch(l, func(b message.Batch) error {
+		recs, err := message.Records(b, 0)
+		if err != nil {
+			return fmt.Errorf("%w: batch at %d: %w", ErrStorage, b.BaseOffset, err)
+		}
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachBatch calls fn with the header view of every batch from the log's
+// start to its end, reading 1 MiB at a time. The batch aliases a buffer
+// reused for the next read.
+func eachBatch(l *storage.Log, fn func(message.Batch) error) error {
 	off, end := l.StartOffset(), l.EndOffset()
-	var buf []byte
+	buf := make([]byte, 0, 1<<20)
 	for off < end {
 		s, err := l.Read(off, 1<<20, end)
 		if err != nil {
@@ -82,7 +100,7 @@ func readAll(l *storage.Log, fn func(message.Record) error) error {
 		}
 		if s.Size() == 0 {
 			s.Release()
-			break
+			return nil
 		}
 		buf, err = s.AppendTo(buf[:0])
 		s.Release()
@@ -94,17 +112,11 @@ func readAll(l *storage.Log, fn func(message.Record) error) error {
 			if err != nil {
 				return fmt.Errorf("%w: batch at %d: %w", ErrStorage, off, err)
 			}
+			if err := fn(b); err != nil {
+				return err
+			}
 			p = p[len(b.Raw):]
 			off = b.LastOffset() + 1
-			recs, err := message.Records(b, 0)
-			if err != nil {
-				return fmt.Errorf("%w: batch at %d: %w", ErrStorage, b.BaseOffset, err)
-			}
-			for _, r := range recs {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
 		}
 	}
 	return nil

@@ -45,17 +45,23 @@ const (
 	OpSubtract ConfigOpType = 3
 )
 
+// topicOverrides returns a topic and a copy of its config overrides, read
+// under the lock; callers resolve them without it (resolving takes it).
+func (b *Broker) topicOverrides(name string) (*Topic, map[string]string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	t, ok := b.topics[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+	}
+	return t, maps.Clone(t.configs), nil
+}
+
 // TopicConfigs returns every config of a topic, resolved.
 func (b *Broker) TopicConfigs(name string) ([]ConfigEntry, error) {
-	b.mu.RLock()
-	t, ok := b.topics[name]
-	var over map[string]string
-	if ok {
-		over = maps.Clone(t.configs)
-	}
-	b.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+	_, over, err := b.topicOverrides(name)
+	if err != nil {
+		return nil, err
 	}
 	return b.resolveTopicConfigs(over), nil
 }
@@ -68,15 +74,9 @@ func (b *Broker) AlterTopicConfigs(ctx context.Context, name string, ops []Confi
 		return err
 	}
 	defer b.leave()
-	b.mu.RLock()
-	t, ok := b.topics[name]
-	var cur map[string]string
-	if ok {
-		cur = maps.Clone(t.configs)
-	}
-	b.mu.RUnlock()
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+	t, cur, err := b.topicOverrides(name)
+	if err != nil {
+		return err
 	}
 	next, err := applyOps(cur, ops, replace, func(k string) (bool, bool) {
 		d, ok := topicConfigDef1(k)

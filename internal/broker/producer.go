@@ -101,31 +101,9 @@ func nextSeq(s int32) int32 {
 // the log. Only headers are parsed; records are not decoded.
 func loadProducerStates(l *storage.Log) (producerStates, error) {
 	ps := producerStates{}
-	off, end := l.StartOffset(), l.EndOffset()
-	buf := make([]byte, 0, 1<<20)
-	for off < end {
-		s, err := l.Read(off, 1<<20, end)
-		if err != nil {
-			return nil, err
-		}
-		if s.Size() == 0 {
-			s.Release()
-			break
-		}
-		buf, err = s.AppendTo(buf[:0])
-		s.Release()
-		if err != nil {
-			return nil, err
-		}
-		for p := buf; len(p) > 0; {
-			b, err := message.ParseHeader(p)
-			if err != nil {
-				return nil, err
-			}
-			ps.record(b)
-			p = p[len(b.Raw):]
-			off = b.LastOffset() + 1
-		}
-	}
-	return ps, nil
+	err := eachBatch(l, func(b message.Batch) error {
+		ps.record(b)
+		return nil
+	})
+	return ps, err
 }

@@ -272,15 +272,9 @@ func (b *Broker) CreatePartitions(ctx context.Context, name string, total int32,
 		return err
 	}
 	defer b.leave()
-	b.mu.RLock()
-	t, ok := b.topics[name]
-	var configs map[string]string
-	if ok {
-		configs = maps.Clone(t.configs)
-	}
-	b.mu.RUnlock()
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+	t, configs, err := b.topicOverrides(name)
+	if err != nil {
+		return err
 	}
 	cfg := b.resolveTopicConfigs(configs)
 	b.mu.Lock()

@@ -7,16 +7,15 @@ import (
 // OffsetFetch, versions 1-8.
 //
 // Committed offsets of a group (-1 where none); a nil topic list (v2+)
-// means every committed partition. v8+ asks for several groups at once.
-// RequireStable (v7+) needs no waiting: there are no pending
-// transactional commits yet.
+// means every committed partition. v8+ asks for several groups at once;
+// older versions are answered from the same per-group result, moved into
+// the pre-v8 layout. RequireStable (v7+) needs no waiting: there are no
+// pending transactional commits yet.
 func (c *conn) handleOffsetFetch(r *request) {
 	req := r.kreq.(*kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if r.version >= 8 {
 		for _, g := range req.Groups {
-			rg := kmsg.NewOffsetFetchResponseGroup()
-			rg.Group = g.Group
 			var topics map[string][]int32
 			if g.Topics != nil {
 				topics = map[string][]int32{}
@@ -24,25 +23,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 					topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 				}
 			}
-			offsets, err := c.s.broker.Groups.FetchOffsets(g.Group, topics)
-			rg.ErrorCode = errCode(err)
-			byTopic := map[string]int{}
-			for _, o := range offsets {
-				i, ok := byTopic[o.Topic]
-				if !ok {
-					i = len(rg.Topics)
-					byTopic[o.Topic] = i
-					t := kmsg.NewOffsetFetchResponseGroupTopic()
-					t.Topic = o.Topic
-					rg.Topics = append(rg.Topics, t)
-				}
-				p := kmsg.NewOffsetFetchResponseGroupTopicPartition()
-				p.Partition, p.Offset, p.LeaderEpoch = o.Partition, o.Offset, o.LeaderEpoch
-				md := o.Metadata
-				p.Metadata = &md
-				rg.Topics[i].Partitions = append(rg.Topics[i].Partitions, p)
-			}
-			resp.Groups = append(resp.Groups, rg)
+			resp.Groups = append(resp.Groups, c.groupOffsets(g.Group, topics))
 		}
 		r.respond(resp)
 		return
@@ -54,26 +35,43 @@ func (c *conn) handleOffsetFetch(r *request) {
 			topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 		}
 	}
-	offsets, err := c.s.broker.Groups.FetchOffsets(req.Group, topics)
-	resp.ErrorCode = errCode(err)
+	g := c.groupOffsets(req.Group, topics)
+	resp.ErrorCode = g.ErrorCode
+	for _, gt := range g.Topics {
+		t := kmsg.NewOffsetFetchResponseTopic()
+		t.Topic = gt.Topic
+		for _, gp := range gt.Partitions {
+			p := kmsg.NewOffsetFetchResponseTopicPartition()
+			p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, p.ErrorCode = gp.Partition, gp.Offset, gp.LeaderEpoch, gp.Metadata, gp.ErrorCode
+			t.Partitions = append(t.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	r.respond(resp)
+}
+
+// groupOffsets answers one group in the v8+ layout, partitions grouped by
+// topic in the order the coordinator returns them.
+func (c *conn) groupOffsets(group string, topics map[string][]int32) kmsg.OffsetFetchResponseGroup {
+	rg := kmsg.NewOffsetFetchResponseGroup()
+	rg.Group = group
+	offsets, err := c.s.broker.Groups.FetchOffsets(group, topics)
+	rg.ErrorCode = errCode(err)
 	byTopic := map[string]int{}
 	for _, o := range offsets {
 		i, ok := byTopic[o.Topic]
 		if !ok {
-			i = len(resp.Topics)
+			i = len(rg.Topics)
 			byTopic[o.Topic] = i
-			t := kmsg.NewOffsetFetchResponseTopic()
+			t := kmsg.NewOffsetFetchResponseGroupTopic()
 			t.Topic = o.Topic
-			resp.Topics = append(resp.Topics, t)
+			rg.Topics = append(rg.Topics, t)
 		}
-		p := kmsg.NewOffsetFetchResponseTopicPartition()
-		p.Partition, p.Offset, p.LeaderEpoch = o.Partition, o.Offset, o.LeaderEpoch
+		p := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch, p.ErrorCode = o.Partition, o.Offset, o.LeaderEpoch, rg.ErrorCode
 		md := o.Metadata
 		p.Metadata = &md
-		if err != nil {
-			p.ErrorCode = resp.ErrorCode
-		}
-		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, p)
+		rg.Topics[i].Partitions = append(rg.Topics[i].Partitions, p)
 	}
-	r.respond(resp)
+	return rg
 }
