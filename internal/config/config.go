@@ -16,6 +16,16 @@ type Config struct {
 	DataDir string
 	// KafkaListen is the Kafka protocol listener address. Default ":9092".
 	KafkaListen string
+	// AMQPListen is the AMQP 0-9-1 listener address. Default ":5672".
+	// Empty disables AMQP.
+	AMQPListen string
+	// DefaultUser and DefaultPass are the user created on first start,
+	// RabbitMQ's guest/guest by default.
+	DefaultUser string
+	DefaultPass string
+	// LoopbackUsers may only connect from loopback addresses, as
+	// RabbitMQ's loopback_users (default: guest).
+	LoopbackUsers []string
 	// AdvertisedHost is the host clients are told to connect to in
 	// Metadata responses. Empty means the listener's host, or "localhost"
 	// when the listener binds every interface.
@@ -77,10 +87,14 @@ type GroupConfig struct {
 // data under ./data, Kafka on :9092 and fsync before every acknowledgement.
 func Default() Config {
 	return Config{
-		DataDir:     "./data",
-		KafkaListen: ":9092",
-		NodeID:      1,
-		LogLevel:    "info",
+		DataDir:       "./data",
+		KafkaListen:   ":9092",
+		AMQPListen:    ":5672",
+		DefaultUser:   "guest",
+		DefaultPass:   "guest",
+		LoopbackUsers: []string{"guest"},
+		NodeID:        1,
+		LogLevel:      "info",
 		Log: LogDefaults{
 			SegmentBytes:   1 << 30,
 			SegmentAge:     7 * 24 * time.Hour,
@@ -113,6 +127,14 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.KafkaListen); err != nil {
 		bad("kafka_listen %q: %w", c.KafkaListen, err)
+	}
+	if c.AMQPListen != "" {
+		if _, _, err := net.SplitHostPort(c.AMQPListen); err != nil {
+			bad("amqp_listen %q: %w", c.AMQPListen, err)
+		}
+	}
+	if c.DefaultUser == "" {
+		bad("default_user must not be empty")
 	}
 	if c.NodeID < 0 {
 		bad("node_id must be >= 0, got %d", c.NodeID)

@@ -33,6 +33,10 @@ func settings() []setting {
 	return []setting{
 		str("data.dir", "directory holding every log of the node", func(c *Config) *string { return &c.DataDir }),
 		str("kafka.listen", "Kafka listener address (host:port)", func(c *Config) *string { return &c.KafkaListen }),
+		str("amqp.listen", "AMQP 0-9-1 listener address (host:port; empty disables AMQP)", func(c *Config) *string { return &c.AMQPListen }),
+		str("default.user", "user created on first start", func(c *Config) *string { return &c.DefaultUser }),
+		str("default.pass", "password of the default user", func(c *Config) *string { return &c.DefaultPass }),
+		list("loopback.users", "comma-separated users allowed only from loopback", func(c *Config) *[]string { return &c.LoopbackUsers }),
 		str("advertised.host", "host advertised to Kafka clients (default: listener host, or localhost)", func(c *Config) *string { return &c.AdvertisedHost }),
 		i32("node.id", "broker id reported to clients", func(c *Config) *int32 { return &c.NodeID }),
 		str("log.level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
@@ -205,6 +209,21 @@ func boolean(name, usage string, f func(*Config) *bool) setting {
 			b, err := strconv.ParseBool(v)
 			*f(c) = b
 			return err
+		}}
+}
+
+func list(name, usage string, f func(*Config) *[]string) setting {
+	return setting{name, usage,
+		func(c *Config) string { return strings.Join(*f(c), ",") },
+		func(c *Config, v string) error {
+			var out []string
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+			*f(c) = out
+			return nil
 		}}
 }
 
