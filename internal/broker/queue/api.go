@@ -121,12 +121,34 @@ func (fx *Effects) Empty() bool {
 	return len(fx.Settled) == 0 && len(fx.DeadLettered) == 0 && len(fx.LowWater) == 0 && len(fx.Activated) == 0
 }
 
-// merge appends o's effects to fx.
-func (fx *Effects) merge(o Effects) {
-	fx.Settled = append(fx.Settled, o.Settled...)
+// Merge appends o's effects to fx, as if one event had produced both:
+// adjacent settled ranges coalesce and a level's later low-water mark
+// replaces its earlier one.
+func (fx *Effects) Merge(o Effects) {
+	for _, r := range o.Settled {
+		if n := len(fx.Settled); n > 0 && fx.Settled[n-1].Level == r.Level && fx.Settled[n-1].End == r.Start {
+			fx.Settled[n-1].End = r.End
+		} else {
+			fx.Settled = append(fx.Settled, r)
+		}
+	}
 	fx.DeadLettered = append(fx.DeadLettered, o.DeadLettered...)
-	fx.LowWater = append(fx.LowWater, o.LowWater...)
+	for _, m := range o.LowWater {
+		fx.setLowWater(m)
+	}
 	fx.Activated = append(fx.Activated, o.Activated...)
+}
+
+// setLowWater records a level's new low-water mark, replacing an earlier
+// one of the same level.
+func (fx *Effects) setLowWater(m Mark) {
+	for i := range fx.LowWater {
+		if fx.LowWater[i].Level == m.Level {
+			fx.LowWater[i].Offset = m.Offset
+			return
+		}
+	}
+	fx.LowWater = append(fx.LowWater, m)
 }
 
 // LevelState is the durable delivery state of one level, as checkpointed

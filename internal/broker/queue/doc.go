@@ -20,24 +20,24 @@
 //
 // # State of one level (one log; a priority queue has MaxPriority+1)
 //
-//	 offset: 0 ......... lowWater ........................ frontier .............. end
-//	         |  settled  | settled (acked set) / unacked / |  ready, except holes  |
-//	         |  (log may |  requeued (ready again)         |  (settled, in acked)  |
-//	         |  be gone) |                                 |                       |
+//	offset: 0 ......... lowWater ........................ frontier .............. end
+//	        |  settled  | settled (acked set) / unacked / |  ready, except holes  |
+//	        |  (log may |  requeued (ready again)         |  (settled, in acked)  |
+//	        |  be gone) |                                 |                       |
 //
 // Life of one offset:
 //
-//	               Append                  Dispatch/Get
-//	  (not in log) ------> ready@frontier -------------> unacked --Ack----------> settled
-//	                         |   ^                       |  |  \                   ^  ^
-//	                         |   |  drop-head, Expire,   |  |   Reject(!requeue) -+  |
-//	                         |   |  Purge ---------------|--|----------------------+  |
-//	                         |   |                       |  |                         |
-//	                         |   |     Reject(requeue),  |  +-- NoAck delivery -------+
-//	                         |   |     ChannelClosed     v
-//	                         |   +------------------ requeued (redelivered next time)
-//	                         |                          (drop-head, Expire, Purge -> settled)
-//	                         +-- restart: unsettled below the old frontier -> requeued
+//	             Append                  Dispatch/Get
+//	(not in log) ------> ready@frontier -------------> unacked --Ack----------> settled
+//	                       |   ^                       |  |  \                   ^  ^
+//	                       |   |  drop-head, Expire,   |  |   Reject(!requeue) -+  |
+//	                       |   |  Purge ---------------|--|----------------------+  |
+//	                       |   |                       |  |                         |
+//	                       |   |     Reject(requeue),  |  +-- NoAck delivery -------+
+//	                       |   |     ChannelClosed     v
+//	                       |   +------------------ requeued (redelivered next time)
+//	                       |                          (drop-head, Expire, Purge -> settled)
+//	                       +-- restart: unsettled below the old frontier -> requeued
 //
 // Settled means acked, dropped (overflow, purge, NoAck), expired or
 // dead-lettered; a settled offset is never delivered again.

@@ -194,16 +194,9 @@ func (l *level) advanceLowWater(fx *Effects) {
 		l.lowWater = iv.End
 		moved = true
 	}
-	if !moved {
-		return
+	if moved {
+		fx.setLowWater(Mark{Level: l.idx, Offset: l.lowWater})
 	}
-	for i := range fx.LowWater {
-		if fx.LowWater[i].Level == l.idx {
-			fx.LowWater[i].Offset = l.lowWater
-			return
-		}
-	}
-	fx.LowWater = append(fx.LowWater, Mark{Level: l.idx, Offset: l.lowWater})
 }
 
 // append records a message at off (>= end) of size bytes; offsets in

@@ -117,7 +117,7 @@ func (q *Queue) Append(lv uint8, offset int64, size int) (accepted bool, fx Effe
 		q.settle(l, offset, reason, &fx)
 		return false, fx, nil
 	}
-	for q.overLimit() {
+	for q.cfg.Overflow == DropHead && q.overLimit() {
 		hl, ok := q.headLevel()
 		if !ok {
 			break

@@ -106,7 +106,7 @@ func (q *Queue) ChannelClosed(ch ChannelID) Effects {
 	var fx Effects
 	for _, c := range slices.Clone(q.consumers) {
 		if c.Channel == ch {
-			fx.merge(q.RemoveConsumer(c.ID))
+			fx.Merge(q.RemoveConsumer(c.ID))
 		}
 	}
 	var offs []int64
