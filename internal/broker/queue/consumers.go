@@ -126,3 +126,11 @@ func (q *Queue) pick() *consumer {
 	}
 	return best
 }
+
+// Active reports whether consumer id is registered and may receive
+// messages (with SingleActiveConsumer: whether it is the active one), for
+// the adapter's and management's consumer listings.
+func (q *Queue) Active(id ConsumerID) bool {
+	c := q.byID[id]
+	return c != nil && q.active(c)
+}
