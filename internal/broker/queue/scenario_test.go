@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,11 +33,18 @@ import (
 //	expire [level= offset=]  default: the head
 //	purge | stats | head | state
 func TestScenarios(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		e := &scenarioEnv{cfg: DefaultConfig()}
-		e.q, _ = New(e.cfg, nil)
-		datadriven.RunTest(t, path, e.handle)
-	})
+	// Not datadriven.Walk: testdata/fuzz holds the fuzz corpus.
+	paths, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			e := &scenarioEnv{cfg: DefaultConfig()}
+			e.q, _ = New(e.cfg, nil)
+			datadriven.RunTest(t, path, e.handle)
+		})
+	}
 }
 
 type scenarioEnv struct {
