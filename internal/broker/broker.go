@@ -12,6 +12,7 @@ import (
 
 	"github.com/ternmq/tern/internal/broker/group"
 	"github.com/ternmq/tern/internal/storage"
+	"github.com/ternmq/tern/internal/storage/vfs"
 )
 
 // Config is what the core needs; internal/server builds it from the node
@@ -30,6 +31,9 @@ type Config struct {
 	Logger                 *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FS is the filesystem every log uses; nil means the real one. Tests
+	// inject faults through it.
+	FS vfs.FS
 }
 
 // Names of the broker's own logs inside DataDir. They start with "__" as
@@ -43,11 +47,17 @@ const (
 // partitions, produce and fetch, producer ids, and the group coordinator.
 // Both protocol adapters call it; it never sees wire types.
 //
-// Lock order: Broker.mu before partition.mu; metaLog.mu is taken with
+// Lock order: Broker.cfgMu before Broker.mu before partition.mu; metaLog.mu is taken with
 // Broker.mu held (catalog changes are logged before they are applied).
 type Broker struct {
 	cfg    Config
 	logger *slog.Logger
+
+	// cfgMu serializes catalog and config changes end to end (read the
+	// current state, resolve configs, log the change, apply it), so two
+	// concurrent changes can neither lose one another nor apply in an
+	// order different from the catalog log's. Taken before mu.
+	cfgMu sync.Mutex
 
 	mu              sync.RWMutex
 	topics          map[string]*Topic
@@ -123,11 +133,11 @@ func Open(cfg Config) (*Broker, error) {
 }
 
 func (b *Broker) storageOptions() storage.Options {
-	return storage.Options{Logger: b.logger.With("component", "storage"), Now: b.cfg.Now}
+	return storage.Options{Logger: b.logger.With("component", "storage"), Now: b.cfg.Now, FS: b.cfg.FS}
 }
 
-// logDefaults returns the broker-wide defaults for topic logs, with the
-// dynamic broker overrides applied.
+// logDefaults returns the broker-wide defaults for topic logs as
+// configured at start; brokerConfigs layers the dynamic overrides on top.
 func (b *Broker) logDefaults() storage.Config {
 	return b.cfg.LogDefaults
 }

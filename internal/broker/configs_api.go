@@ -70,6 +70,8 @@ func (b *Broker) TopicConfigs(name string) ([]ConfigEntry, error) {
 // overrides become exactly the OpSet values (AlterConfigs semantics);
 // otherwise ops apply one by one (IncrementalAlterConfigs).
 func (b *Broker) AlterTopicConfigs(ctx context.Context, name string, ops []ConfigOp, replace, validateOnly bool) error {
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
 	if err := b.enter(); err != nil {
 		return err
 	}
@@ -181,6 +183,8 @@ func (b *Broker) BrokerConfigs() []ConfigEntry {
 // AlterBrokerConfigs changes dynamic broker configs; every topic without
 // its own value follows the new default at once.
 func (b *Broker) AlterBrokerConfigs(ctx context.Context, ops []ConfigOp, replace, validateOnly bool) error {
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
 	if err := b.enter(); err != nil {
 		return err
 	}

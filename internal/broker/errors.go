@@ -28,4 +28,10 @@ var (
 	ErrPolicyViolation          = errors.New("policy violation")
 	ErrNotSupported             = errors.New("not supported")
 	ErrTimeout                  = errors.New("request timed out")
+
+	// AMQP-side conditions; the AMQP adapter maps them to reply codes.
+	ErrNotFound           = errors.New("not found")
+	ErrPreconditionFailed = errors.New("precondition failed")
+	ErrAccessRefused      = errors.New("access refused")
+	ErrResourceLocked     = errors.New("resource locked")
 )

@@ -113,6 +113,8 @@ func (b *Broker) readOnce(r FetchRequest, parts []*partition) (res []FetchResult
 		if err != nil {
 			if errors.Is(err, storage.ErrOffsetOutOfRange) {
 				out.Err = fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, fp.Offset, p.log.StartOffset(), p.log.EndOffset())
+			} else if errors.Is(err, storage.ErrLogClosed) {
+				out.Err = fmt.Errorf("%w: %s-%d was deleted", ErrUnknownTopicOrPartition, fp.Topic, fp.Partition)
 			} else {
 				out.Err = fmt.Errorf("%w: %w", ErrStorage, err)
 			}

@@ -60,63 +60,57 @@ type appendResult struct {
 	LogStartOffset int64
 }
 
-// append writes batches, after the idempotence check, and returns a wait
-// function that blocks until they are durable under the topic's fsync
-// policy and visible to consumers. The write order of calls to append is
-// the log order.
-func (p *partition) append(batches []message.Batch, logAppendTime int64) (appendResult, func() error, error) {
+// append writes one batch, after the idempotence check, and returns a
+// wait function that blocks until it is durable under the topic's fsync
+// policy and visible to consumers. The order of calls to append is the log
+// order.
+//
+// A retry of a batch already in the log is answered with its original
+// offset and not written again (Kafka's behaviour) — but only once that
+// original is durable: its wait syncs the log, which also reports a failed
+// log, so a retry can never be acknowledged for data that never reached
+// the disk.
+func (p *partition) append(bt message.Batch, logAppendTime int64) (appendResult, func() error, error) {
 	p.mu.Lock()
-	res := appendResult{BaseOffset: -1, LogAppendTime: -1}
-	var pending []storage.Pending
-	for i, bt := range batches {
-		dup, err := p.producers.check(bt)
-		if err != nil {
-			p.mu.Unlock()
-			return res, nil, err
-		}
-		if dup != nil {
-			// A retry of a batch we already have: answer with its
-			// original offset and write nothing (Kafka's behaviour).
-			if i == 0 {
-				res.BaseOffset = dup.firstOffset
-			}
-			continue
-		}
-		if logAppendTime >= 0 {
-			message.SetLogAppendTime(bt.Raw, logAppendTime)
-			res.LogAppendTime = logAppendTime
-		}
-		pd, err := p.log.AppendAsync(bt.Raw, p.epoch)
-		if errors.Is(err, storage.ErrLogClosed) {
-			// The topic was deleted (or the broker is stopping) under us.
-			p.mu.Unlock()
-			return res, nil, fmt.Errorf("%w: %s-%d is gone", ErrUnknownTopicOrPartition, p.topic, p.index)
-		}
-		if err != nil {
-			p.mu.Unlock()
-			return res, nil, fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-		bt.BaseOffset = pd.BaseOffset
-		p.producers.record(bt)
-		if res.BaseOffset < 0 || i == 0 {
-			res.BaseOffset = pd.BaseOffset
-		}
-		pending = append(pending, pd)
+	defer p.mu.Unlock()
+	res := appendResult{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: p.log.StartOffset()}
+	dup, err := p.producers.check(bt)
+	if err != nil {
+		return res, nil, err
 	}
-	res.LogStartOffset = p.log.StartOffset()
-	p.mu.Unlock()
-	wait := func() error {
-		for _, pd := range pending {
-			if err := pd.Wait(); err != nil {
+	if dup != nil {
+		res.BaseOffset = dup.firstOffset
+		end := dup.lastOffset + 1
+		return res, func() error {
+			if err := p.log.Sync(); err != nil {
 				return fmt.Errorf("%w: %w", ErrStorage, err)
 			}
-		}
-		if n := len(pending); n > 0 {
-			p.advanceHW(pending[n-1].EndOffset)
-		}
-		return nil
+			p.advanceHW(end)
+			return nil
+		}, nil
 	}
-	return res, wait, nil
+	if logAppendTime >= 0 {
+		message.SetLogAppendTime(bt.Raw, logAppendTime)
+		res.LogAppendTime = logAppendTime
+	}
+	pd, err := p.log.AppendAsync(bt.Raw, p.epoch)
+	if errors.Is(err, storage.ErrLogClosed) {
+		// The topic was deleted (or the broker is stopping) under us.
+		return res, nil, fmt.Errorf("%w: %s-%d is gone", ErrUnknownTopicOrPartition, p.topic, p.index)
+	}
+	if err != nil {
+		return res, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	bt.BaseOffset = pd.BaseOffset
+	p.producers.record(bt)
+	res.BaseOffset = pd.BaseOffset
+	return res, func() error {
+		if err := pd.Wait(); err != nil {
+			return fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		p.advanceHW(pd.EndOffset)
+		return nil
+	}, nil
 }
 
 // advanceHW publishes durable data to fetchers.

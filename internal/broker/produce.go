@@ -43,19 +43,24 @@ func (b *Broker) Produce(ctx context.Context, topic string, part int32, records 
 	if err != nil {
 		return fail, nil, mapBatchError(err)
 	}
-	for _, bt := range batches {
-		if bt.Control() {
-			return fail, nil, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
-		}
-		if bt.Transactional() {
-			return fail, nil, fmt.Errorf("%w: transactions are not supported yet", ErrNotSupported)
-		}
+	// Produce v3+ carries exactly one batch per partition; Kafka refuses
+	// more, and so does Tern: a request half written would be answered
+	// with an error while its first batches stay in the log.
+	if len(batches) != 1 {
+		return fail, nil, fmt.Errorf("%w: %d record batches for one partition, want 1", ErrInvalidRecord, len(batches))
+	}
+	bt := batches[0]
+	if bt.Control() {
+		return fail, nil, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
+	}
+	if bt.Transactional() {
+		return fail, nil, fmt.Errorf("%w: transactions are not supported yet", ErrNotSupported)
 	}
 	lat := int64(-1)
 	if s.logAppendTime {
 		lat = b.nowMs()
 	}
-	res, wait, err := p.append(batches, lat)
+	res, wait, err := p.append(bt, lat)
 	if err != nil {
 		return fail, nil, err
 	}

@@ -147,6 +147,8 @@ type CreateTopicRequest struct {
 // before any partition exists, so a crash leaves either no topic or one
 // whose logs are created on the next start.
 func (b *Broker) CreateTopic(ctx context.Context, r CreateTopicRequest) (TopicInfo, error) {
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
 	if err := ValidateTopicName(r.Name); err != nil {
 		return TopicInfo{}, err
 	}
@@ -223,6 +225,8 @@ func (b *Broker) openPartition(t *Topic, p int32, entries []ConfigEntry) (*parti
 
 // DeleteTopic removes a topic and its data.
 func (b *Broker) DeleteTopic(ctx context.Context, name string) error {
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
 	if err := b.enter(); err != nil {
 		return err
 	}
@@ -268,6 +272,8 @@ var ErrUnknownTopicID = errors.New("unknown topic id")
 
 // CreatePartitions grows a topic to total partitions.
 func (b *Broker) CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error {
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
 	if err := b.enter(); err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@ import (
 // only for groups without members) and made durable in the group log
 // before the answer. Partitions of unknown topics get
 // UNKNOWN_TOPIC_OR_PARTITION and are not stored. RetentionTimeMillis
-// (v2-v4) is ignored: offsets live as long as the group.
+// (v2-v4) is ignored: offsets live as long as the group. The commit is
+// applied on the connection's reader, in request order.
 func (c *conn) handleOffsetCommit(r *request) {
 	req := r.kreq.(*kmsg.OffsetCommitRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
@@ -48,7 +49,10 @@ func (c *conn) handleOffsetCommit(r *request) {
 			commits[i].LeaderEpoch = -1
 		}
 	}
-	c.goAsync(r, func() {
+	// Commits run on the reader goroutine, not off it: a client's
+	// pipelined commits (Java commitAsync, librdkafka auto-commit) must
+	// be applied in the order sent, or an older offset could win.
+	func() {
 		if len(commits) > 0 {
 			gerr, perrs := c.s.broker.Groups.CommitOffsets(c.ctx, req.Group, req.MemberID, deref(req.InstanceID), req.Generation, commits)
 			for i, rp := range slots {
@@ -61,5 +65,5 @@ func (c *conn) handleOffsetCommit(r *request) {
 			}
 		}
 		r.respond(resp)
-	})
+	}()
 }

@@ -15,7 +15,7 @@ func (c *conn) handleOffsetDelete(r *request) {
 			topics[t.Topic] = append(topics[t.Topic], p.Partition)
 		}
 	}
-	c.goAsync(r, func() {
+	func() { // in request order, like commits
 		gerr, perrs := c.s.broker.Groups.DeleteOffsets(c.ctx, req.Group, topics)
 		resp.ErrorCode = errCode(gerr)
 		for _, t := range req.Topics {
@@ -32,5 +32,5 @@ func (c *conn) handleOffsetDelete(r *request) {
 			resp.Topics = append(resp.Topics, rt)
 		}
 		r.respond(resp)
-	})
+	}()
 }

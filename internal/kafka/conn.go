@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,11 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	err := c.readLoop()
+	if !c.stopping.Load() {
+		// The client is gone (or broke the protocol): parked long polls
+		// and joins of this connection end now, not at their timeouts.
+		c.cancel()
+	}
 	close(c.queue)
 	if err != nil && !c.stopping.Load() && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.logger.Info("closing kafka connection", "client_id", c.clientID, "err", err)
@@ -117,10 +123,10 @@ func (c *conn) readLoop() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var sizeBuf [4]byte
 	for {
-		if c.stopping.Load() {
+		c.nc.SetReadDeadline(time.Now().Add(idleTimeout))
+		if c.stopping.Load() { // checked after the deadline: stopReading may have raced it
 			return nil
 		}
-		c.nc.SetReadDeadline(time.Now().Add(idleTimeout))
 		if _, err := io.ReadFull(br, sizeBuf[:]); err != nil {
 			return err
 		}
@@ -135,8 +141,8 @@ func (c *conn) readLoop() error {
 				return c.ctx.Err()
 			}
 		}
-		body := make([]byte, size)
-		if _, err := io.ReadFull(br, body); err != nil {
+		body, err := readFrame(br, int(size))
+		if err != nil {
 			return fmt.Errorf("reading %d-byte frame: %w", size, err)
 		}
 		r, err := c.decode(body)
@@ -201,6 +207,27 @@ func (c *conn) decode(body []byte) (*request, error) {
 	return r, nil
 }
 
+// readFrame reads a size-byte frame, growing the buffer as bytes arrive:
+// a length prefix alone must not make the broker allocate max.request.bytes.
+func readFrame(r io.Reader, size int) ([]byte, error) {
+	const chunk = 1 << 20
+	if size <= chunk {
+		body := make([]byte, size)
+		_, err := io.ReadFull(r, body)
+		return body, err
+	}
+	body := make([]byte, 0, chunk)
+	for len(body) < size {
+		n := min(size-len(body), max(chunk, len(body)))
+		body = slices.Grow(body, n)
+		if _, err := io.ReadFull(r, body[len(body):len(body)+n]); err != nil {
+			return nil, err
+		}
+		body = body[:len(body)+n]
+	}
+	return body, nil
+}
+
 // dispatch runs the handler and reports whether to keep reading. A
 // handler that panics answers nothing and closes this connection only,
 // never the broker.
@@ -243,7 +270,20 @@ func (c *conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, 64<<10)
 	failed := false
 	for r := range c.queue {
-		<-r.done
+		select {
+		case <-r.done:
+		default:
+			// This answer is not ready (a long poll, a join): send what
+			// is buffered now rather than hold it behind the wait.
+			if !failed {
+				if err := bw.Flush(); err != nil {
+					failed = true
+					c.cancel()
+					c.nc.Close()
+				}
+			}
+			<-r.done
+		}
 		if !failed && c.s.cfg.Faults != nil && c.s.cfg.Faults.DropResponse(r.key) {
 			bw.Flush() // earlier answers got through; this one is lost
 			failed = true
@@ -251,6 +291,9 @@ func (c *conn) writeLoop() {
 			c.nc.Close()
 		}
 		if !failed && !r.noAnswer && r.resp != nil {
+			// A client that stops reading must not pin this goroutine,
+			// its buffers and the segment files of its fetches forever.
+			c.nc.SetWriteDeadline(time.Now().Add(idleTimeout))
 			if err := c.writeResponse(bw, r); err != nil {
 				failed = true
 				c.logger.Debug("write failed", "err", err)

@@ -11,7 +11,7 @@ import (
 
 // errorCodes maps every sentinel of the core to the Kafka error a real
 // broker returns in the same situation. It is the only place the adapter
-// decides codes; TestErrorCodesCoverEverySentinel keeps it exhaustive.
+// decides codes; TestErrorCodesTable checks it.
 var errorCodes = []struct {
 	err  error
 	code *kerr.Error
