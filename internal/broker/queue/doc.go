@@ -27,17 +27,22 @@
 //
 // Life of one offset:
 //
-//	             Append                  Dispatch/Get
-//	(not in log) ------> ready@frontier -------------> unacked --Ack----------> settled
-//	                       |   ^                       |  |  \                   ^  ^
-//	                       |   |  drop-head, Expire,   |  |   Reject(!requeue) -+  |
-//	                       |   |  Purge ---------------|--|----------------------+  |
-//	                       |   |                       |  |                         |
-//	                       |   |     Reject(requeue),  |  +-- NoAck delivery -------+
-//	                       |   |     ChannelClosed     v
-//	                       |   +------------------ requeued (redelivered next time)
-//	                       |                          (drop-head, Expire, Purge -> settled)
-//	                       +-- restart: unsettled below the old frontier -> requeued
+//	      Append
+//	        |
+//	        v              Dispatch, Get
+//	+---> READY ---------------------------> UNACKED ---+
+//	|       |                                   |       |
+//	|       | drop-head, Expire, Purge,         |       | Ack,
+//	|       | NoAck delivery                    |       | Reject(requeue=false)
+//	|       v                                   |       |
+//	|    SETTLED <------------------------------|-------+
+//	|                                           |
+//	+-------------------------------------------+
+//	  Reject(requeue=true), ChannelClosed, restart: requeued,
+//	  keeps its place, redelivered next time
+//
+// READY is [frontier, end) minus holes, plus the requeued set; UNACKED is
+// the unacked map; SETTLED is below lowWater or in the acked set.
 //
 // Settled means acked, dropped (overflow, purge, NoAck), expired or
 // dead-lettered; a settled offset is never delivered again.
@@ -61,8 +66,11 @@
 // A level's memory is O(unacked + requeued + fragments of acked); the
 // backlog [frontier, end) costs nothing (unless MaxLengthBytes is set:
 // then 4 bytes per undelivered message, to drop the head byte-exactly).
-// unacked is bounded by the sum of prefetch limits; requeued by what was
-// unacked; acked by out-of-order settlement within that window.
+// unacked is bounded by the sum of prefetch limits (consumers with
+// prefetch 0 and basic.get are bounded only by the adapter's flow
+// control); requeued by what was unacked; acked by out-of-order
+// settlement within that window. Dispatch picks a consumer in
+// O(consumers) per message.
 //
 // # Durability (the caller's side)
 //
@@ -72,6 +80,9 @@
 // rebuilds from it: unsettled offsets below the checkpointed frontier come
 // back requeued with redelivered=true. A settlement or frontier move lost
 // in a crash makes a message come back (at-least-once), as in RabbitMQ.
+// Dead-lettered messages must be republished before their settlement is
+// persisted and before the log below the low-water mark is deleted (see
+// Effects), so a crash between the two duplicates rather than loses.
 //
 // # Not implemented here
 //

@@ -105,7 +105,9 @@ func (l *level) take() (r ready, ok bool) {
 		return ready{}, false
 	}
 	r = ready{offset: l.frontier, size: l.sizeAt(l.frontier)}
-	l.frontierBytes -= int64(r.size)
+	if l.track {
+		l.frontierBytes -= int64(r.size)
+	}
 	l.advanceFrontier(1)
 	l.skipSettled()
 	return r, true
