@@ -1,0 +1,442 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker/queue"
+	"github.com/ternmq/tern/internal/message"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// QueueConsumer receives a queue's deliveries. The adapter implements it
+// for each basic.consume.
+type QueueConsumer interface {
+	// Deliver hands over one message. It is called from the queue's
+	// delivery goroutine, one message at a time; it must not block for
+	// long (queue the frames for the connection's writer).
+	Deliver(d Delivered)
+	// Cancelled tells the consumer the queue is gone (server-initiated
+	// basic.cancel).
+	Cancelled()
+}
+
+// Delivered is one message handed to a consumer or to basic.get.
+type Delivered struct {
+	Queue       *MQueue
+	Consumer    queue.ConsumerID
+	Level       uint8
+	Offset      int64
+	Redelivered bool
+	Message     QueueMessage
+	// Remaining is the number of messages still ready (basic.get-ok).
+	Remaining int64
+}
+
+// MQueueSpec is an AMQP queue's declaration.
+type MQueueSpec struct {
+	VHost, Name                      string
+	Durable, Exclusive, AutoDelete   bool
+	Args                             map[string]any
+	Config                           queue.Config
+	MessageTTL                       time.Duration // x-message-ttl; <0 none
+	DeadLetterExchange, DeadLetterRK string
+	DeadLetterSet                    bool
+}
+
+// MQueue is an AMQP queue in the core: one log per priority level, a
+// delivery state machine (package queue), and a goroutine that hands
+// ready messages to consumers. Lock order: Broker.mu → MQueue.mu.
+type MQueue struct {
+	spec   MQueueSpec
+	logs   []*storage.Log
+	acks   acksLog
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu        sync.Mutex
+	st        *queue.Queue
+	consumers map[queue.ConsumerID]QueueConsumer
+	deleted   bool
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Spec is the queue's declaration.
+func (q *MQueue) Spec() MQueueSpec { return q.spec }
+
+func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *slog.Logger, now func() time.Time) (*MQueue, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := queue.New(spec.Config, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	q := &MQueue{
+		spec: spec, logger: logger, now: now, st: st,
+		consumers: map[queue.ConsumerID]QueueConsumer{},
+		wake:      make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	cfg := storage.DefaultConfig()
+	cfg.RetentionAge, cfg.RetentionBytes = -1, -1
+	cfg.SegmentBytes = 64 << 20
+	cfg.Sync = sync
+	if !spec.Durable {
+		cfg.Sync = storage.SyncOS
+	}
+	for lv := 0; lv < st.Levels(); lv++ {
+		l, err := storage.Open(filepath.Join(dir, "level-"+strconv.Itoa(lv)), cfg, storage.Options{Logger: logger, Now: now})
+		if err != nil {
+			q.closeLogs()
+			return nil, fmt.Errorf("%w: open queue %s level %d: %w", ErrStorage, spec.Name, lv, err)
+		}
+		l.SetHighWatermark(l.EndOffset())
+		q.logs = append(q.logs, l)
+	}
+	acks, err := storage.Open(filepath.Join(dir, "acks"), cfg, storage.Options{Logger: logger, Now: now})
+	if err != nil {
+		q.closeLogs()
+		return nil, fmt.Errorf("%w: open acks of queue %s: %w", ErrStorage, spec.Name, err)
+	}
+	acks.SetHighWatermark(acks.EndOffset())
+	q.acks.log = acks
+	recovered, err := replayAcks(acks, q.logs)
+	if err != nil {
+		q.closeLogs()
+		return nil, fmt.Errorf("recover queue %s: %w", spec.Name, err)
+	}
+	if st, err = queue.New(spec.Config, recovered); err != nil {
+		q.closeLogs()
+		return nil, fmt.Errorf("%w: recover queue %s: %w", ErrStorage, spec.Name, err)
+	}
+	q.st = st
+	go q.loop()
+	return q, nil
+}
+
+// Publish appends m to the queue. It returns whether the queue took it
+// (false under reject-publish overflow) and a wait function that returns
+// once the message is durable (for publisher confirms).
+func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
+	raw := encodeQueueMessage(m)
+	q.mu.Lock()
+	if q.deleted {
+		q.mu.Unlock()
+		return false, nil, fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
+	}
+	if !q.st.Admit() {
+		q.mu.Unlock()
+		return false, nil, nil
+	}
+	lv := q.st.LevelFor(m.Priority)
+	log := q.logs[lv]
+	pd, err := log.AppendAsync(raw, 0)
+	if err != nil {
+		q.mu.Unlock()
+		return false, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	// Consumers may see the message before its fsync (RabbitMQ does too);
+	// the publisher's confirm waits for it.
+	log.SetHighWatermark(pd.EndOffset)
+	_, fx, err := q.st.Append(lv, pd.BaseOffset, len(m.Body))
+	if err != nil {
+		q.mu.Unlock()
+		return false, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	q.kick()
+	wait := pd.Wait
+	if !m.Persistent || !q.spec.Durable {
+		wait = func() error { return nil }
+	}
+	return true, wait, nil
+}
+
+func (q *MQueue) kick() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// applyLocked carries out the state machine's effects: settled messages
+// free their segments once the low-water mark passes them.
+func (q *MQueue) applyLocked(fx queue.Effects) {
+	if len(fx.Settled) > 0 {
+		if err := q.acks.record(fx.Settled, q.st.State()); err != nil {
+			q.logger.Error("queue acks not recorded; they may be redelivered after a restart", "queue", q.spec.Name, "err", err)
+		}
+	}
+	for _, m := range fx.LowWater {
+		if int(m.Level) < len(q.logs) {
+			l := q.logs[m.Level]
+			if m.Offset > l.StartOffset() && m.Offset <= l.HighWatermark() {
+				if err := l.DeleteRecordsBefore(m.Offset); err != nil {
+					q.logger.Warn("queue low-water trim failed", "queue", q.spec.Name, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// loop hands ready messages to consumers whenever something may have
+// made a delivery possible: a publish, a new consumer, an ack.
+func (q *MQueue) loop() {
+	defer close(q.done)
+	ttl := time.NewTicker(time.Second)
+	defer ttl.Stop()
+	for {
+		select {
+		case <-q.stop:
+			return
+		case <-q.wake:
+		case <-ttl.C:
+		}
+		q.dispatch()
+	}
+}
+
+// dispatch delivers until messages or credit run out, reading each head
+// message first so expired ones are settled instead of delivered.
+func (q *MQueue) dispatch() {
+	for {
+		q.mu.Lock()
+		if q.deleted {
+			q.mu.Unlock()
+			return
+		}
+		lv, off, ok := q.st.Head()
+		if !ok {
+			q.mu.Unlock()
+			return
+		}
+		msg, err := q.read(lv, off)
+		if err != nil {
+			q.mu.Unlock()
+			q.logger.Error("queue read failed", "queue", q.spec.Name, "level", lv, "offset", off, "err", err)
+			return
+		}
+		if q.expired(msg) {
+			fx, _ := q.st.Expire(lv, off)
+			q.applyLocked(fx)
+			q.mu.Unlock()
+			continue
+		}
+		ds, fx := q.st.Dispatch(1)
+		q.applyLocked(fx)
+		if len(ds) == 0 {
+			q.mu.Unlock()
+			return
+		}
+		d := ds[0]
+		c := q.consumers[d.Consumer]
+		q.mu.Unlock()
+		if c != nil {
+			c.Deliver(Delivered{Queue: q, Consumer: d.Consumer, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg})
+		}
+	}
+}
+
+func (q *MQueue) expired(m QueueMessage) bool {
+	now := q.now().UnixMilli()
+	if m.ExpiresAt > 0 && now >= m.ExpiresAt {
+		return true
+	}
+	return q.spec.MessageTTL >= 0 && now >= m.Timestamp+q.spec.MessageTTL.Milliseconds()
+}
+
+// read loads the message at offset of level lv from the log.
+func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
+	l := q.logs[lv]
+	s, err := l.Read(off, 1, l.HighWatermark())
+	if err != nil {
+		return QueueMessage{}, err
+	}
+	raw, err := s.AppendTo(nil)
+	s.Release()
+	if err != nil {
+		return QueueMessage{}, err
+	}
+	for p := raw; len(p) > 0; {
+		b, err := message.ParseHeader(p)
+		if err != nil {
+			return QueueMessage{}, err
+		}
+		if off >= b.BaseOffset && off <= b.LastOffset() {
+			recs, err := message.Records(b, 0)
+			if err != nil {
+				return QueueMessage{}, err
+			}
+			for _, r := range recs {
+				if r.Offset == off {
+					return decodeQueueMessage(r)
+				}
+			}
+		}
+		p = p[len(b.Raw):]
+	}
+	return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
+}
+
+// Consume registers a consumer.
+func (q *MQueue) Consume(spec queue.ConsumerSpec, c QueueConsumer) error {
+	q.mu.Lock()
+	if q.deleted {
+		q.mu.Unlock()
+		return fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
+	}
+	if err := q.st.AddConsumer(spec); err != nil {
+		q.mu.Unlock()
+		return mapQueueError(err)
+	}
+	q.consumers[spec.ID] = c
+	q.mu.Unlock()
+	q.kick()
+	return nil
+}
+
+// Cancel removes a consumer; its unacknowledged messages stay with its
+// channel until acked or the channel closes, as in RabbitMQ.
+func (q *MQueue) Cancel(id queue.ConsumerID) {
+	q.mu.Lock()
+	delete(q.consumers, id)
+	fx := q.st.RemoveConsumer(id)
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	q.kick()
+}
+
+// SetChannelPrefetch applies basic.qos global=true for channel ch.
+func (q *MQueue) SetChannelPrefetch(ch queue.ChannelID, n int) {
+	q.mu.Lock()
+	q.st.SetChannelPrefetch(ch, n)
+	q.mu.Unlock()
+	q.kick()
+}
+
+// Ack settles delivered messages.
+func (q *MQueue) Ack(ch queue.ChannelID, lv uint8, offsets ...int64) error {
+	q.mu.Lock()
+	fx, err := q.st.Ack(ch, lv, offsets...)
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	q.kick()
+	return mapQueueError(err)
+}
+
+// Reject is basic.nack/basic.reject.
+func (q *MQueue) Reject(ch queue.ChannelID, lv uint8, requeue bool, offsets ...int64) error {
+	q.mu.Lock()
+	fx, err := q.st.Reject(ch, lv, requeue, offsets...)
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	q.kick()
+	return mapQueueError(err)
+}
+
+// ChannelClosed requeues every message the channel had not acked.
+func (q *MQueue) ChannelClosed(ch queue.ChannelID) {
+	q.mu.Lock()
+	fx := q.st.ChannelClosed(ch)
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	q.kick()
+}
+
+// Get is basic.get.
+func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		lv, off, ok := q.st.Head()
+		if !ok {
+			return Delivered{}, false, nil
+		}
+		msg, err := q.read(lv, off)
+		if err != nil {
+			return Delivered{}, false, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		if q.expired(msg) {
+			fx, _ := q.st.Expire(lv, off)
+			q.applyLocked(fx)
+			continue
+		}
+		d, fx, ok := q.st.Get(ch, noAck)
+		q.applyLocked(fx)
+		if !ok {
+			return Delivered{}, false, nil
+		}
+		return Delivered{Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
+	}
+}
+
+// Purge settles every ready message and returns how many.
+func (q *MQueue) Purge() int64 {
+	q.mu.Lock()
+	n, fx := q.st.Purge()
+	q.applyLocked(fx)
+	q.mu.Unlock()
+	return n
+}
+
+// Stats reports ready and unacked counts and consumers.
+func (q *MQueue) Stats() queue.Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.st.Stats()
+}
+
+// close stops the delivery loop and closes the logs; with cancel, the
+// consumers are told (queue deleted).
+func (q *MQueue) close(cancel bool) error {
+	q.mu.Lock()
+	if q.deleted {
+		q.mu.Unlock()
+		return nil
+	}
+	q.deleted = true
+	cs := q.consumers
+	q.consumers = map[queue.ConsumerID]QueueConsumer{}
+	q.mu.Unlock()
+	close(q.stop)
+	<-q.done
+	if cancel {
+		for _, c := range cs {
+			c.Cancelled()
+		}
+	}
+	return q.closeLogs()
+}
+
+func (q *MQueue) closeLogs() error {
+	var errs []error
+	for _, l := range q.logs {
+		errs = append(errs, l.Close())
+	}
+	if q.acks.log != nil {
+		errs = append(errs, q.acks.log.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func mapQueueError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, queue.ErrUnknownDelivery):
+		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+	case errors.Is(err, queue.ErrExclusiveConsumer):
+		return fmt.Errorf("%w: %w", ErrAccessRefused, err)
+	default:
+		return err
+	}
+}

@@ -1,0 +1,152 @@
+package broker
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker/queue"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+// collector is a QueueConsumer that records its deliveries.
+type collector struct {
+	mu        sync.Mutex
+	got       []Delivered
+	cancelled bool
+	notify    chan struct{}
+}
+
+func newCollector() *collector { return &collector{notify: make(chan struct{}, 1000)} }
+
+func (c *collector) Deliver(d Delivered) {
+	c.mu.Lock()
+	c.got = append(c.got, d)
+	c.mu.Unlock()
+	c.notify <- struct{}{}
+}
+
+func (c *collector) Cancelled() {
+	c.mu.Lock()
+	c.cancelled = true
+	c.mu.Unlock()
+}
+
+func (c *collector) wait(t *testing.T, n int) []Delivered {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		c.mu.Lock()
+		if len(c.got) >= n {
+			out := append([]Delivered(nil), c.got...)
+			c.mu.Unlock()
+			return out
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.notify:
+		case <-deadline:
+			t.Fatalf("got %d deliveries, want %d", len(c.got), n)
+		}
+	}
+}
+
+func openTestMQueue(t *testing.T, spec MQueueSpec) *MQueue {
+	t.Helper()
+	if spec.Config == (queue.Config{}) {
+		spec.Config = queue.DefaultConfig()
+	}
+	if spec.MessageTTL == 0 {
+		spec.MessageTTL = -1
+	}
+	q, err := openMQueue(t.TempDir(), spec, storage.SyncAlways, nil, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.close(false) })
+	return q
+}
+
+func TestMQueuePrefetchAckAndRequeue(t *testing.T) {
+	q := openTestMQueue(t, MQueueSpec{Name: "work", Durable: true})
+	for i := 0; i < 5; i++ {
+		ok, wait, err := q.Publish(QueueMessage{RoutingKey: "work", Body: []byte(fmt.Sprint(i)), Persistent: true, Timestamp: time.Now().UnixMilli()})
+		if err != nil || !ok {
+			t.Fatalf("publish %d: %v %v", i, ok, err)
+		}
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newCollector()
+	if err := q.Consume(queue.ConsumerSpec{ID: 1, Channel: 1, Prefetch: 2}, c); err != nil {
+		t.Fatal(err)
+	}
+	got := c.wait(t, 2)
+	time.Sleep(50 * time.Millisecond)
+	if n := len(c.got); n != 2 {
+		t.Fatalf("prefetch 2 but %d delivered", n)
+	}
+	if string(got[0].Message.Body) != "0" || string(got[1].Message.Body) != "1" {
+		t.Fatalf("delivered %q, %q", got[0].Message.Body, got[1].Message.Body)
+	}
+	// Ack the first; reject the second with requeue: it comes back first.
+	if err := q.Ack(1, 0, got[0].Offset); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Reject(1, 0, true, got[1].Offset); err != nil {
+		t.Fatal(err)
+	}
+	got = c.wait(t, 4)
+	if string(got[2].Message.Body) != "1" || !got[2].Redelivered {
+		t.Fatalf("after requeue got %q redelivered=%v, want \"1\" redelivered", got[2].Message.Body, got[2].Redelivered)
+	}
+	if err := q.Ack(1, 0, 999); err == nil {
+		t.Fatal("ack of an unknown delivery succeeded")
+	}
+}
+
+// TestMQueueAcksSurviveReopen acks some messages, leaves one delivered
+// but unacked, reopens the queue and checks acked ones are gone and the
+// unacked one comes back redelivered.
+func TestMQueueAcksSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	spec := MQueueSpec{Name: "durable", Durable: true, Config: queue.DefaultConfig(), MessageTTL: -1}
+	q, err := openMQueue(dir, spec, storage.SyncAlways, nil, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		if _, wait, err := q.Publish(QueueMessage{Body: []byte(fmt.Sprint(i)), Persistent: true}); err != nil || wait() != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newCollector()
+	q.Consume(queue.ConsumerSpec{ID: 1, Channel: 1, Prefetch: 3}, c)
+	got := c.wait(t, 3)
+	q.Ack(1, 0, got[0].Offset, got[2].Offset) // 1 stays unacked
+	if err := q.close(false); err != nil {
+		t.Fatal(err)
+	}
+
+	q, err = openMQueue(dir, spec, storage.SyncAlways, nil, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close(false)
+	if st := q.Stats(); st.Ready != 4 {
+		t.Fatalf("ready after reopen = %d, want 4 (1 redelivered + 3 never delivered)", st.Ready)
+	}
+	c2 := newCollector()
+	q.Consume(queue.ConsumerSpec{ID: 2, Channel: 2}, c2)
+	got = c2.wait(t, 4)
+	if string(got[0].Message.Body) != "1" || !got[0].Redelivered {
+		t.Fatalf("first after reopen: %q redelivered=%v", got[0].Message.Body, got[0].Redelivered)
+	}
+	for i, want := range []string{"3", "4", "5"} {
+		if d := got[i+1]; string(d.Message.Body) != want || d.Redelivered {
+			t.Fatalf("delivery %d: %q redelivered=%v, want %q fresh", i+1, d.Message.Body, d.Redelivered, want)
+		}
+	}
+}
