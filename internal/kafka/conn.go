@@ -79,7 +79,7 @@ func (r *request) respond(resp kmsg.Response) {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	ctx, cancel := context.WithCancel(s.baseCtx)
+	ctx, cancel := context.WithCancel(s.net.Context())
 	return &conn{
 		s:        s,
 		nc:       nc,
@@ -91,14 +91,18 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 }
 
-// stopReading makes the reader stop after the frame it is reading, so
-// Shutdown drains what was already received.
-func (c *conn) stopReading() {
+// Close ends the connection at once (netserve.Conn).
+func (c *conn) Close() { c.nc.Close() }
+
+// StopReading makes the reader stop after the frame it is reading, so
+// Shutdown drains what was already received (netserve.Conn).
+func (c *conn) StopReading() {
 	c.stopping.Store(true)
 	c.nc.SetReadDeadline(time.Now())
 }
 
-func (c *conn) serve() {
+// Serve runs the connection until it ends (netserve.Conn).
+func (c *conn) Serve() {
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

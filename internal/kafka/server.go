@@ -3,15 +3,12 @@ package kafka
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/ternmq/tern/internal/broker"
+	"github.com/ternmq/tern/internal/netserve"
 )
 
 // Config is what the adapter needs beyond the core.
@@ -49,18 +46,10 @@ type Server struct {
 	// bytes go; random per server so client data can never forge one.
 	spliceNonce [12]byte
 	apis        *apiIndex
-
-	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[*conn]struct{}
-	closing  bool
-	connsWG  sync.WaitGroup
-	shutdown chan struct{}
-	// baseCtx parents every connection's context; Shutdown cancels it so
-	// parked long polls and joins answer at once instead of at their
-	// timeouts.
-	baseCtx    context.Context
-	baseCancel context.CancelFunc
+	// net runs the accept loop and shutdown; its context parents every
+	// connection's, so parked long polls and joins answer at once when
+	// shutdown starts instead of at their timeouts.
+	net *netserve.Server
 }
 
 // NewServer builds a server; call Serve to accept connections.
@@ -74,8 +63,7 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = 100 << 20
 	}
-	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, conns: map[*conn]struct{}{}, shutdown: make(chan struct{}), apis: newAPIIndex()}
-	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, apis: newAPIIndex(), net: netserve.New("kafka", cfg.Logger)}
 	rand.Read(s.spliceNonce[:])
 	return s
 }
@@ -83,13 +71,6 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 // Serve accepts connections on ln until Shutdown. It returns nil after a
 // shutdown and the accept error otherwise.
 func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.ln = ln
-	s.mu.Unlock()
 	if s.cfg.AdvertisedPort == 0 {
 		if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil {
 			p, _ := strconv.Atoi(port)
@@ -103,84 +84,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		s.cfg.AdvertisedHost = host
 	}
-	var delay time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			select {
-			case <-s.shutdown:
-				return nil
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.logger.Warn("accept failed; retrying", "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("kafka accept: %w", err)
-		}
-		delay = 0
-		c := newConn(s, nc)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			nc.Close()
-			continue
-		}
-		s.conns[c] = struct{}{}
-		s.connsWG.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.connsWG.Done()
-			c.serve()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-	}
+	return s.net.Serve(ln, func(nc net.Conn) netserve.Conn { return newConn(s, nc) })
 }
 
 // Addr is the listener's address, once serving.
-func (s *Server) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
-}
+func (s *Server) Addr() net.Addr { return s.net.Addr() }
 
 // Shutdown stops accepting, lets every connection finish the requests it
 // has already read (answers are written), then closes them. When ctx ends
 // first, the remaining connections are closed at once.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closing {
-		s.closing = true
-		close(s.shutdown)
-		if s.ln != nil {
-			s.ln.Close()
-		}
-		for c := range s.conns {
-			c.stopReading()
-		}
-		s.baseCancel()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.connsWG.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.nc.Close()
-		}
-		s.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.net.Shutdown(ctx) }

@@ -1,0 +1,153 @@
+// Package netserve is the accept loop and ordered shutdown shared by the
+// protocol listeners (Kafka, AMQP): it tracks live connections, retries
+// temporary accept errors with backoff, and on Shutdown stops accepting,
+// asks every connection to stop reading, cancels the base context (so
+// parked long polls answer at once) and waits for them to drain, closing
+// whatever is left when the caller's deadline passes.
+//
+// It imports only the standard library.
+package netserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Conn is one served connection.
+type Conn interface {
+	// Serve runs the connection until it ends; it must return soon after
+	// StopReading or Close.
+	Serve()
+	// StopReading asks the connection to read no further requests and
+	// finish the ones it has.
+	StopReading()
+	// Close ends the connection at once.
+	Close()
+}
+
+// Server accepts connections on one listener.
+type Server struct {
+	name   string
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[Conn]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+	shutdown chan struct{}
+
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New returns a server; name labels its errors and log lines.
+func New(name string, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{name: name, logger: logger, conns: map[Conn]struct{}{}, shutdown: make(chan struct{}), ctx: ctx, cancel: cancel}
+}
+
+// Context is cancelled when Shutdown starts; connections derive theirs
+// from it.
+func (s *Server) Context() context.Context { return s.ctx }
+
+// Addr is the listener's address once serving, else nil.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Serve accepts on ln until Shutdown, running each connection made by
+// newConn in its own goroutine. It returns nil after Shutdown and the
+// accept error otherwise.
+func (s *Server) Serve(ln net.Listener, newConn func(net.Conn) Conn) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdown:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logger.Warn("accept failed; retrying", "listener", s.name, "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("%s accept: %w", s.name, err)
+		}
+		delay = 0
+		c := newConn(nc)
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.Serve()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Shutdown stops accepting and drains connections; when ctx ends first,
+// the rest are closed and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		close(s.shutdown)
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		for c := range s.conns {
+			c.StopReading()
+		}
+		s.cancel()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
