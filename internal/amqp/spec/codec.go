@@ -177,8 +177,14 @@ func (w *writer) table(field string, t Table) {
 }
 
 // timeFromWire converts an AMQP timestamp (seconds since the Unix epoch,
-// unsigned 64-bit) to a UTC time.Time; timeToWire inverts it exactly for
-// every uint64.
+// unsigned 64-bit) to a UTC time.Time; timeToWire inverts it for every
+// uint64 but one (the zero time.Time, year 1, which encodes as 0 so that
+// a flagged but unset timestamp is the epoch rather than a huge number).
 func timeFromWire(v uint64) time.Time { return time.Unix(int64(v), 0).UTC() }
 
-func timeToWire(t time.Time) uint64 { return uint64(t.Unix()) }
+func timeToWire(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.Unix())
+}
