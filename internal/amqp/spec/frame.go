@@ -150,8 +150,8 @@ func AppendHeartbeatFrame(b []byte) []byte {
 }
 
 // AppendBodyFrames appends body as body frames on channel, each at most
-// frameMax bytes long in total (frameMax 0 means no limit, as in
-// connection.tune). An empty body appends no frame: the content header's
+// frameMax bytes long in total. frameMax 0 means no limit, as in
+// connection.tune; other values below FrameMinSize mean FrameMinSize. An empty body appends no frame: the content header's
 // body size of 0 says it all.
 func AppendBodyFrames(b []byte, channel uint16, body []byte, frameMax uint32) ([]byte, error) {
 	chunk := uint64(math.MaxUint32)
