@@ -47,6 +47,8 @@ type MQueueSpec struct {
 	MessageTTL                       time.Duration // x-message-ttl; <0 none
 	DeadLetterExchange, DeadLetterRK string
 	DeadLetterSet                    bool
+	// Owner is the connection that declared an exclusive queue.
+	Owner uint64
 }
 
 // MQueue is an AMQP queue in the core: one log per priority level, a
@@ -54,6 +56,7 @@ type MQueueSpec struct {
 // ready messages to consumers. Lock order: Broker.mu → MQueue.mu.
 type MQueue struct {
 	spec   MQueueSpec
+	dir    string
 	logs   []*storage.Log
 	acks   acksLog
 	logger *slog.Logger

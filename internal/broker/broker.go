@@ -61,6 +61,7 @@ type Broker struct {
 
 	mu              sync.RWMutex
 	topics          map[string]*Topic
+	vhosts          map[string]*VHost
 	brokerOverrides map[string]string
 	nextProducerID  int64 // first id of the unreserved range
 	producerIDEnd   int64 // ids below this are reserved in the metadata log
@@ -91,6 +92,7 @@ func Open(cfg Config) (*Broker, error) {
 		cfg:             cfg,
 		logger:          cfg.Logger,
 		topics:          map[string]*Topic{},
+		vhosts:          map[string]*VHost{},
 		brokerOverrides: map[string]string{},
 		stop:            make(chan struct{}),
 	}
@@ -183,7 +185,11 @@ func (b *Broker) closeLogs() error {
 			errs = append(errs, p.close())
 		}
 	}
+	vhosts := b.vhosts
 	b.mu.Unlock()
+	for _, v := range vhosts {
+		errs = append(errs, v.close())
+	}
 	if b.groupLog != nil {
 		errs = append(errs, b.groupLog.Close())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ternmq/tern/internal/broker/exchange"
 	"github.com/ternmq/tern/internal/message"
 	"github.com/ternmq/tern/internal/storage"
 )
@@ -21,6 +22,11 @@ type metaRecord struct {
 	Configs    map[string]string `json:"configs,omitempty"`
 	// NextProducerID is the first producer id not yet handed out.
 	NextProducerID int64 `json:"next_producer_id,omitempty"`
+	// AMQP topology: the virtual host, and a durable exchange/binding
+	// change or a durable queue.
+	VHost     string           `json:"vhost,omitempty"`
+	Change    *exchange.Change `json:"change,omitempty"`
+	AMQPQueue *amqpQueueRecord `json:"amqp_queue,omitempty"`
 }
 
 // Meta record types.
@@ -31,6 +37,10 @@ const (
 	metaPartitions    = "partitions"
 	metaBrokerConfigs = "broker_configs"
 	metaProducerIDs   = "producer_ids"
+
+	metaAMQPTopology    = "amqp_topology"
+	metaAMQPQueue       = "amqp_queue"
+	metaAMQPQueueDelete = "amqp_queue_delete"
 )
 
 // metaLog persists catalog changes. Writes are serialized so the log's
@@ -49,7 +59,7 @@ func (m *metaLog) append(_ context.Context, recs ...metaRecord) error {
 		if err != nil {
 			return fmt.Errorf("encode meta record: %w", err)
 		}
-		batch = append(batch, message.Record{Key: []byte(r.Type + "/" + r.Topic), Value: v, Timestamp: nowMs()})
+		batch = append(batch, message.Record{Key: []byte(r.Type + "/" + r.VHost + "/" + r.Topic), Value: v, Timestamp: nowMs()})
 	}
 	raw := message.EncodeBatch(batch, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
 	if _, err := m.log.Append(raw, 0); err != nil {

@@ -34,4 +34,5 @@ var (
 	ErrPreconditionFailed = errors.New("precondition failed")
 	ErrAccessRefused      = errors.New("access refused")
 	ErrResourceLocked     = errors.New("resource locked")
+	ErrCommandInvalid     = errors.New("command invalid")
 )

@@ -67,6 +67,7 @@ func (b *Broker) loadCatalog() error {
 	}
 	topics := map[string]*state{}
 	deleted := map[string]int32{} // topic → most partitions it had
+	amqp := newAMQPReplay()
 	err := b.meta.replay(func(r metaRecord) error {
 		switch r.Type {
 		case metaCreateTopic:
@@ -93,6 +94,8 @@ func (b *Broker) loadCatalog() error {
 			}
 		case metaProducerIDs:
 			b.nextProducerID, b.producerIDEnd = r.NextProducerID, r.NextProducerID
+		case metaAMQPTopology, metaAMQPQueue, metaAMQPQueueDelete:
+			return amqp.apply(r)
 		}
 		return nil
 	})
@@ -130,7 +133,10 @@ func (b *Broker) loadCatalog() error {
 		}
 		b.topics[name] = t
 	}
-	b.logger.Info("catalog loaded", "topics", len(b.topics))
+	if err := b.loadAMQP(amqp); err != nil {
+		return err
+	}
+	b.logger.Info("catalog loaded", "topics", len(b.topics), "vhosts", len(b.vhosts))
 	return nil
 }
 

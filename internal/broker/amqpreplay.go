@@ -1,0 +1,95 @@
+package broker
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ternmq/tern/internal/broker/exchange"
+)
+
+// amqpReplay rebuilds AMQP topology from the catalog log: one Router per
+// virtual host, replaying durable changes in order, and the durable
+// queues with their storage ids.
+type amqpReplay struct {
+	routers map[string]*exchange.Router
+	queues  map[string]map[string]amqpQueueRecord // vhost → name → record
+}
+
+func newAMQPReplay() *amqpReplay {
+	return &amqpReplay{routers: map[string]*exchange.Router{}, queues: map[string]map[string]amqpQueueRecord{}}
+}
+
+func (a *amqpReplay) router(vhost string) *exchange.Router {
+	r, ok := a.routers[vhost]
+	if !ok {
+		r = exchange.New()
+		a.routers[vhost] = r
+		a.queues[vhost] = map[string]amqpQueueRecord{}
+	}
+	return r
+}
+
+func (a *amqpReplay) apply(rec metaRecord) error {
+	r := a.router(rec.VHost)
+	switch rec.Type {
+	case metaAMQPTopology:
+		if rec.Change == nil {
+			return fmt.Errorf("%w: topology record without a change", ErrStorage)
+		}
+		if err := r.Apply(*rec.Change); err != nil {
+			return fmt.Errorf("%w: replay %v: %w", ErrStorage, rec.Change, err)
+		}
+	case metaAMQPQueue:
+		if _, err := r.AddQueue(rec.AMQPQueue.Name, true); err != nil {
+			return fmt.Errorf("%w: replay queue %s: %w", ErrStorage, rec.AMQPQueue.Name, err)
+		}
+		a.queues[rec.VHost][rec.AMQPQueue.Name] = *rec.AMQPQueue
+	case metaAMQPQueueDelete:
+		if _, err := r.RemoveQueue(rec.AMQPQueue.Name); err != nil {
+			return fmt.Errorf("%w: replay queue delete %s: %w", ErrStorage, rec.AMQPQueue.Name, err)
+		}
+		delete(a.queues[rec.VHost], rec.AMQPQueue.Name)
+	}
+	return nil
+}
+
+// loadAMQP installs the replayed virtual hosts (the default "/" always
+// exists), opens every durable queue, and removes the directories of
+// queues that did not survive (transient ones, or deleted ones whose
+// removal a crash interrupted).
+func (b *Broker) loadAMQP(a *amqpReplay) error {
+	a.router("/")
+	keep := map[string]bool{}
+	for name, r := range a.routers {
+		v := newVHost(b, name)
+		v.router = r
+		v.table.Store(r.Table())
+		for qname, rec := range a.queues[name] {
+			spec, err := queueSpec(name, qname, true, false, rec.AutoDelete, rec.Args)
+			if err != nil {
+				return fmt.Errorf("%w: queue %s: %w", ErrStorage, qname, err)
+			}
+			q, err := b.openAMQPQueue(rec.ID, spec)
+			if err != nil {
+				return err
+			}
+			v.queues[qname] = q
+			keep[rec.ID] = true
+		}
+		b.vhosts[name] = v
+	}
+	dir := filepath.Join(b.cfg.DataDir, amqpDirName)
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("%w: %w", ErrStorage, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,500 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker/exchange"
+	"github.com/ternmq/tern/internal/broker/queue"
+)
+
+// amqpDirName holds every AMQP queue's logs, one directory per queue id.
+const amqpDirName = "__amqp_queues"
+
+// VHost is an AMQP virtual host: its exchanges and bindings (a Router
+// whose immutable routing table publishers read without locks) and its
+// queues. Topology changes are serialized by mu and, when durable,
+// written to the catalog log before they are applied.
+type VHost struct {
+	name string
+	b    *Broker
+
+	mu     sync.Mutex
+	router *exchange.Router
+	queues map[string]*MQueue
+	table  atomic.Pointer[exchange.Table]
+}
+
+// amqpQueueRecord is a durable queue as the catalog stores it.
+type amqpQueueRecord struct {
+	Name       string        `json:"name"`
+	ID         string        `json:"id"`
+	AutoDelete bool          `json:"auto_delete,omitempty"`
+	Args       exchange.Args `json:"args,omitempty"`
+}
+
+func newVHost(b *Broker, name string) *VHost {
+	v := &VHost{name: name, b: b, router: exchange.New(), queues: map[string]*MQueue{}}
+	v.table.Store(v.router.Table())
+	return v
+}
+
+// Name is the virtual host's name.
+func (v *VHost) Name() string { return v.name }
+
+// VHost returns a virtual host; only the default "/" exists until virtual
+// host management arrives.
+func (b *Broker) VHost(name string) (*VHost, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	v, ok := b.vhosts[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: virtual host %q", ErrNotFound, name)
+	}
+	return v, nil
+}
+
+// logChanges writes the durable ones of changes to the catalog log.
+func (v *VHost) logChanges(ctx context.Context, changes []exchange.Change) error {
+	var recs []metaRecord
+	for _, c := range changes {
+		if c.Durable() && c.Queue == nil { // queues are logged with their ids
+			c := c
+			recs = append(recs, metaRecord{Type: metaAMQPTopology, VHost: v.name, Change: &c})
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return v.b.meta.append(ctx, recs...)
+}
+
+func (v *VHost) commit(changes []exchange.Change) {
+	v.table.Store(v.router.Table())
+	_ = changes
+}
+
+// DeclareExchange is exchange.declare; passive only checks existence.
+func (v *VHost) DeclareExchange(ctx context.Context, name, kind string, passive, durable, autoDelete, internal bool, args map[string]any) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if passive {
+		if _, ok := v.router.Exchange(name); !ok {
+			return fmt.Errorf("%w: no exchange '%s' in vhost '%s'", ErrNotFound, name, v.name)
+		}
+		return nil
+	}
+	return v.mutate(ctx, func(r *exchange.Router) ([]exchange.Change, error) {
+		return r.DeclareExchange(name, exchange.Kind(kind), durable, autoDelete, internal, args)
+	})
+}
+
+// mutate applies a topology change: it runs fn on a copy so that a failed
+// catalog write changes nothing, logs the durable changes, then swaps.
+func (v *VHost) mutate(ctx context.Context, fn func(*exchange.Router) ([]exchange.Change, error)) error {
+	snap := v.router.Snapshot()
+	changes, err := fn(v.router)
+	if err != nil {
+		return mapExchangeError(err)
+	}
+	if err := v.logChanges(ctx, changes); err != nil {
+		if r, rerr := exchange.Restore(snap); rerr == nil {
+			v.router = r
+		}
+		return err
+	}
+	v.commit(changes)
+	return nil
+}
+
+// DeleteExchange is exchange.delete.
+func (v *VHost) DeleteExchange(ctx context.Context, name string, ifUnused bool) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.mutate(ctx, func(r *exchange.Router) ([]exchange.Change, error) { return r.DeleteExchange(name, ifUnused) })
+}
+
+// Bind binds a queue (toQueue) or an exchange to source.
+func (v *VHost) Bind(ctx context.Context, dest string, toQueue bool, source, key string, args map[string]any) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	d := exchange.ExchangeDest(dest)
+	if toQueue {
+		d = exchange.QueueDest(dest)
+	}
+	return v.mutate(ctx, func(r *exchange.Router) ([]exchange.Change, error) { return r.Bind(d, source, key, args) })
+}
+
+// Unbind removes a binding.
+func (v *VHost) Unbind(ctx context.Context, dest string, toQueue bool, source, key string, args map[string]any) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	d := exchange.ExchangeDest(dest)
+	if toQueue {
+		d = exchange.QueueDest(dest)
+	}
+	return v.mutate(ctx, func(r *exchange.Router) ([]exchange.Change, error) { return r.Unbind(d, source, key, args) })
+}
+
+// QueueDeclareResult is queue.declare-ok's content.
+type QueueDeclareResult struct {
+	Queue     *MQueue
+	Name      string
+	Messages  int64
+	Consumers int
+}
+
+// DeclareQueue is queue.declare. An empty name gets a server name
+// (amq.gen-…). owner is the declaring connection, recorded for exclusive
+// queues; a passive or repeated declare from another connection of an
+// exclusive queue is ErrResourceLocked.
+func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable, exclusive, autoDelete bool, args map[string]any, owner uint64) (QueueDeclareResult, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if name == "" && !passive {
+		name = "amq.gen-" + randomToken()
+	}
+	if q, ok := v.queues[name]; ok {
+		s := q.spec
+		if s.Exclusive && s.Owner != owner {
+			return QueueDeclareResult{}, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+		}
+		if !passive && (s.Durable != durable || s.Exclusive != exclusive || s.AutoDelete != autoDelete) {
+			return QueueDeclareResult{}, fmt.Errorf("%w: inequivalent arg for queue '%s' in vhost '%s'", ErrPreconditionFailed, name, v.name)
+		}
+		st := q.Stats()
+		return QueueDeclareResult{Queue: q, Name: name, Messages: st.Ready, Consumers: st.Consumers}, nil
+	}
+	if passive {
+		return QueueDeclareResult{}, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
+	}
+	if strings.HasPrefix(name, "amq.") && !strings.HasPrefix(name, "amq.gen-") {
+		return QueueDeclareResult{}, fmt.Errorf("%w: queue name '%s' contains reserved prefix 'amq.*'", ErrAccessRefused, name)
+	}
+	spec, err := queueSpec(v.name, name, durable, exclusive, autoDelete, args)
+	if err != nil {
+		return QueueDeclareResult{}, err
+	}
+	spec.Owner = owner
+	id := randomToken()
+	changes, err := v.router.AddQueue(name, durable)
+	if err != nil {
+		return QueueDeclareResult{}, mapExchangeError(err)
+	}
+	if durable {
+		rec := amqpQueueRecord{Name: name, ID: id, AutoDelete: autoDelete, Args: exchange.Args(args)}
+		if err := v.b.meta.append(ctx, metaRecord{Type: metaAMQPQueue, VHost: v.name, AMQPQueue: &rec}); err != nil {
+			v.router.RemoveQueue(name)
+			return QueueDeclareResult{}, err
+		}
+	}
+	q, err := v.b.openAMQPQueue(id, spec)
+	if err != nil {
+		v.router.RemoveQueue(name)
+		return QueueDeclareResult{}, err
+	}
+	v.queues[name] = q
+	v.commit(changes)
+	return QueueDeclareResult{Queue: q, Name: name}, nil
+}
+
+func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
+	dir := filepath.Join(b.cfg.DataDir, amqpDirName, id)
+	policy := b.cfg.LogDefaults.Sync
+	q, err := openMQueue(dir, spec, policy, b.logger.With("queue", spec.Name), b.cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	q.dir = dir
+	return q, nil
+}
+
+// Queue returns a queue by name, checking exclusive ownership.
+func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	q, ok := v.queues[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
+	}
+	if q.spec.Exclusive && q.spec.Owner != owner {
+		return nil, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+	}
+	return q, nil
+}
+
+// DeleteQueue is queue.delete: it returns how many messages were ready.
+// Consumers get a server-initiated basic.cancel.
+func (v *VHost) DeleteQueue(ctx context.Context, name string, ifUnused, ifEmpty bool, owner uint64) (int64, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	q, ok := v.queues[name]
+	if !ok {
+		return 0, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
+	}
+	if q.spec.Exclusive && q.spec.Owner != owner {
+		return 0, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+	}
+	st := q.Stats()
+	if ifUnused && st.Consumers > 0 {
+		return 0, fmt.Errorf("%w: queue '%s' in vhost '%s' in use", ErrPreconditionFailed, name, v.name)
+	}
+	if ifEmpty && st.Ready+st.Unacked > 0 {
+		return 0, fmt.Errorf("%w: queue '%s' in vhost '%s' not empty", ErrPreconditionFailed, name, v.name)
+	}
+	return st.Ready, v.removeQueueLocked(ctx, q)
+}
+
+func (v *VHost) removeQueueLocked(ctx context.Context, q *MQueue) error {
+	name := q.spec.Name
+	changes, err := v.router.RemoveQueue(name)
+	if err != nil {
+		return mapExchangeError(err)
+	}
+	if q.spec.Durable {
+		if err := v.b.meta.append(ctx, metaRecord{Type: metaAMQPQueueDelete, VHost: v.name, AMQPQueue: &amqpQueueRecord{Name: name}}); err != nil {
+			return err
+		}
+	}
+	if err := v.logChanges(ctx, changes); err != nil {
+		return err
+	}
+	delete(v.queues, name)
+	v.commit(changes)
+	err = q.close(true)
+	return errors.Join(err, os.RemoveAll(q.dir))
+}
+
+// ConnectionClosed deletes the exclusive queues the connection owned.
+func (v *VHost) ConnectionClosed(ctx context.Context, owner uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, q := range v.queues {
+		if q.spec.Exclusive && q.spec.Owner == owner {
+			if err := v.removeQueueLocked(ctx, q); err != nil {
+				v.b.logger.Warn("exclusive queue not removed", "queue", q.spec.Name, "err", err)
+			}
+		}
+	}
+}
+
+// QueueIdle is called when an auto-delete queue may have lost its last
+// consumer; it deletes the queue if so.
+func (v *VHost) QueueIdle(ctx context.Context, q *MQueue) {
+	if !q.spec.AutoDelete || q.Stats().Consumers > 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.queues[q.spec.Name] == q && q.Stats().Consumers == 0 {
+		if err := v.removeQueueLocked(ctx, q); err != nil {
+			v.b.logger.Warn("auto-delete queue not removed", "queue", q.spec.Name, "err", err)
+		}
+	}
+}
+
+// PublishResult says what a publish did.
+type PublishResult struct {
+	// Routed is false when no queue took the message (mandatory →
+	// basic.return).
+	Routed bool
+	// Refused is true when a queue refused it (reject-publish overflow):
+	// the publisher's confirm is a nack.
+	Refused bool
+}
+
+// Publish routes m through exchange and appends it to every queue it
+// reaches. The returned wait blocks until the message is durable in all
+// of them (publisher confirms).
+func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, func() error, error) {
+	names, err := v.table.Load().Route(m.Exchange, m.RoutingKey, headers)
+	if err != nil {
+		return PublishResult{}, nil, mapExchangeError(err)
+	}
+	var res PublishResult
+	var waits []func() error
+	v.mu.Lock()
+	qs := make([]*MQueue, 0, len(names))
+	for _, n := range names {
+		if q := v.queues[n]; q != nil {
+			qs = append(qs, q)
+		}
+	}
+	v.mu.Unlock()
+	if m.Timestamp == 0 {
+		m.Timestamp = v.b.nowMs()
+	}
+	for _, q := range qs {
+		ok, wait, err := q.Publish(m)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted under us: as if unrouted
+		}
+		if err != nil {
+			return res, nil, err
+		}
+		res.Routed = true
+		if !ok {
+			res.Refused = true
+			continue
+		}
+		waits = append(waits, wait)
+	}
+	return res, func() error {
+		var errs []error
+		for _, w := range waits {
+			errs = append(errs, w())
+		}
+		return errors.Join(errs...)
+	}, nil
+}
+
+// QueueNames lists the vhost's queues (for tests and admin).
+func (v *VHost) QueueNames() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]string, 0, len(v.queues))
+	for n := range v.queues {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (v *VHost) close() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var errs []error
+	for _, q := range v.queues {
+		errs = append(errs, q.close(false))
+	}
+	return errors.Join(errs...)
+}
+
+func randomToken() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func mapExchangeError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, exchange.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, exchange.ErrAccessRefused):
+		return fmt.Errorf("%w: %w", ErrAccessRefused, err)
+	case errors.Is(err, exchange.ErrPreconditionFailed):
+		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+	case errors.Is(err, exchange.ErrCommandInvalid):
+		return fmt.Errorf("%w: %w", ErrCommandInvalid, err)
+	default:
+		return err
+	}
+}
+
+// queueSpec turns queue.declare arguments into the queue's configuration,
+// refusing values RabbitMQ refuses (406).
+func queueSpec(vhost, name string, durable, exclusive, autoDelete bool, args map[string]any) (MQueueSpec, error) {
+	spec := MQueueSpec{VHost: vhost, Name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete,
+		Args: args, Config: queue.DefaultConfig(), MessageTTL: -1}
+	bad := func(k string, v any) error {
+		return fmt.Errorf("%w: invalid arg '%s' for queue '%s' in vhost '%s': %v", ErrPreconditionFailed, k, name, vhost, v)
+	}
+	for k, val := range args {
+		n, isNum := argInt(val)
+		switch k {
+		case "x-max-priority":
+			if !isNum || n < 0 || n > 255 {
+				return spec, bad(k, val)
+			}
+			spec.Config.MaxPriority = uint8(n)
+		case "x-max-length":
+			if !isNum || n < 0 {
+				return spec, bad(k, val)
+			}
+			spec.Config.MaxLength = n
+		case "x-max-length-bytes":
+			if !isNum || n < 0 {
+				return spec, bad(k, val)
+			}
+			spec.Config.MaxLengthBytes = n
+		case "x-overflow":
+			switch val {
+			case "drop-head":
+				spec.Config.Overflow = queue.DropHead
+			case "reject-publish":
+				spec.Config.Overflow = queue.RejectPublish
+			case "reject-publish-dlx":
+				spec.Config.Overflow = queue.RejectPublishDLX
+			default:
+				return spec, bad(k, val)
+			}
+		case "x-single-active-consumer":
+			b, ok := val.(bool)
+			if !ok {
+				return spec, bad(k, val)
+			}
+			spec.Config.SingleActiveConsumer = b
+		case "x-message-ttl":
+			if !isNum || n < 0 {
+				return spec, bad(k, val)
+			}
+			spec.MessageTTL = time.Duration(n) * time.Millisecond
+		case "x-dead-letter-exchange":
+			s, ok := val.(string)
+			if !ok {
+				return spec, bad(k, val)
+			}
+			spec.DeadLetterExchange, spec.DeadLetterSet = s, true
+			spec.Config.DeadLetter = true
+		case "x-dead-letter-routing-key":
+			s, ok := val.(string)
+			if !ok {
+				return spec, bad(k, val)
+			}
+			spec.DeadLetterRK = s
+		case "x-queue-type":
+			switch val {
+			case "classic", "quorum":
+			default:
+				return spec, fmt.Errorf("%w: x-queue-type %v is not supported yet", ErrPreconditionFailed, val)
+			}
+		}
+	}
+	return spec, nil
+}
+
+func argInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	case uint64:
+		return int64(n), true
+	}
+	return 0, false
+}
