@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/ternmq/tern/internal/amqp"
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/broker/group"
 	"github.com/ternmq/tern/internal/config"
@@ -22,6 +23,8 @@ type Node struct {
 	Broker  *broker.Broker
 	kafka   *kafka.Server
 	kafkaLn net.Listener
+	amqp    *amqp.Server
+	amqpLn  net.Listener
 	serveCh chan error
 }
 
@@ -71,14 +74,37 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		Logger:          logger.With("component", "kafka"),
 		Faults:          o.kafkaFaults,
 	}, b)
-	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, serveCh: make(chan error, 1)}
+	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, serveCh: make(chan error, 2)}
 	go func() { n.serveCh <- ks.Serve(ln) }()
 	logger.Info("kafka listener started", "addr", ln.Addr().String())
+	if cfg.AMQPListen != "" {
+		aln, err := net.Listen("tcp", cfg.AMQPListen)
+		if err != nil {
+			n.Shutdown()
+			return nil, fmt.Errorf("amqp listener: %w", err)
+		}
+		n.amqpLn = aln
+		n.amqp = amqp.NewServer(amqp.Config{
+			Users:         map[string]string{cfg.DefaultUser: cfg.DefaultPass},
+			LoopbackUsers: cfg.LoopbackUsers,
+			Logger:        logger.With("component", "amqp"),
+		}, b)
+		go func() { n.serveCh <- n.amqp.Serve(aln) }()
+		logger.Info("amqp listener started", "addr", aln.Addr().String())
+	}
 	return n, nil
 }
 
 // KafkaAddr is the address the Kafka listener is bound to.
 func (n *Node) KafkaAddr() string { return n.kafkaLn.Addr().String() }
+
+// AMQPAddr is the address the AMQP listener is bound to ("" if off).
+func (n *Node) AMQPAddr() string {
+	if n.amqpLn == nil {
+		return ""
+	}
+	return n.amqpLn.Addr().String()
+}
 
 // Wait blocks until ctx ends (the caller's signal) or a listener fails.
 func (n *Node) Wait(ctx context.Context) error {
@@ -97,6 +123,9 @@ func (n *Node) Shutdown() error {
 	defer cancel()
 	n.logger.Info("shutting down")
 	err := n.kafka.Shutdown(ctx)
+	if n.amqp != nil {
+		err = errors.Join(err, n.amqp.Shutdown(ctx))
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		n.logger.Warn("in-flight requests did not finish in time; connections closed", "timeout", n.cfg.ShutdownTimeout)
 		err = nil

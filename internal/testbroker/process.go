@@ -58,6 +58,8 @@ type Process struct {
 	out    *syncBuffer
 	// Addr is the Kafka listener's host:port.
 	Addr string
+	// AMQPAddr is the AMQP listener's host:port.
+	AMQPAddr string
 	// Dir is the data directory, kept across restarts.
 	Dir string
 }
@@ -66,8 +68,8 @@ type Process struct {
 // and waits until it accepts connections. Extra flags go after.
 func StartProcess(t testing.TB, dir string, flags ...string) *Process {
 	t.Helper()
-	p := &Process{t: t, bin: Binary(t), Dir: dir, Addr: freeAddr(t)}
-	p.args = append([]string{"serve", "--data.dir", dir, "--kafka.listen", p.Addr}, flags...)
+	p := &Process{t: t, bin: Binary(t), Dir: dir, Addr: freeAddr(t), AMQPAddr: freeAddr(t)}
+	p.args = append([]string{"serve", "--data.dir", dir, "--kafka.listen", p.Addr, "--amqp.listen", p.AMQPAddr}, flags...)
 	p.Start()
 	t.Cleanup(func() {
 		if p.cmd != nil {

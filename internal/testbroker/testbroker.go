@@ -20,6 +20,9 @@ type Broker struct {
 	srvOpts []server.Option
 	// Addr is the Kafka listener's host:port.
 	Addr string
+	// AMQPAddr is the AMQP listener's host:port; AMQPURL a URL for it
+	// with the default guest user.
+	AMQPAddr, AMQPURL string
 	// Dir is the data directory; it survives Restart.
 	Dir string
 }
@@ -43,6 +46,7 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.KafkaListen = "127.0.0.1:0"
+	cfg.AMQPListen = "127.0.0.1:0"
 	cfg.Group.InitialRebalanceDelay = 0
 	cfg.Group.MinSessionTimeout = 100 * time.Millisecond
 	cfg.ShutdownTimeout = 5 * time.Second
@@ -64,8 +68,13 @@ func (b *Broker) start() {
 	}
 	b.node = n
 	b.Addr = n.KafkaAddr()
-	// Keep the port across restarts so clients reconnect to the same seed.
+	b.AMQPAddr = n.AMQPAddr()
+	b.AMQPURL = "amqp://guest:guest@" + b.AMQPAddr + "/"
+	// Keep the ports across restarts so clients reconnect to the same seed.
 	b.cfg.KafkaListen = b.Addr
+	if b.AMQPAddr != "" {
+		b.cfg.AMQPListen = b.AMQPAddr
+	}
 }
 
 func (b *Broker) stop() {

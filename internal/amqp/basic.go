@@ -1,0 +1,312 @@
+package amqp
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/ternmq/tern/internal/amqp/spec"
+	"github.com/ternmq/tern/internal/broker"
+	"github.com/ternmq/tern/internal/broker/queue"
+)
+
+// consumer is one basic.consume: it receives deliveries from its queue's
+// delivery goroutine and writes them to the connection.
+type consumer struct {
+	ch    *channel
+	tag   string
+	q     *broker.MQueue
+	id    queue.ConsumerID
+	noAck bool
+}
+
+// Deliver implements broker.QueueConsumer.
+func (cs *consumer) Deliver(d broker.Delivered) {
+	ch := cs.ch
+	ch.mu.Lock()
+	if _, live := ch.consumers[cs.tag]; !live {
+		ch.mu.Unlock()
+		// Cancelled while the delivery was on its way: hand it back.
+		if !cs.noAck {
+			d.Queue.Reject(ch.qid, d.Level, true, d.Offset)
+		}
+		return
+	}
+	ch.nextTag++
+	tag := ch.nextTag
+	if !cs.noAck {
+		ch.unacked[tag] = unackedMsg{q: d.Queue, level: d.Level, offset: d.Offset}
+	}
+	ch.mu.Unlock()
+	ch.c.sendContent(ch.id, &spec.BasicDeliver{
+		ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
+		Exchange: d.Message.Exchange, RoutingKey: d.Message.RoutingKey,
+	}, d.Message.Props, d.Message.Body)
+}
+
+// Cancelled implements broker.QueueConsumer: the queue was deleted, so
+// the client gets a server-initiated basic.cancel (consumer_cancel_notify).
+func (cs *consumer) Cancelled() {
+	ch := cs.ch
+	ch.mu.Lock()
+	_, live := ch.consumers[cs.tag]
+	delete(ch.consumers, cs.tag)
+	ch.mu.Unlock()
+	if live {
+		ch.c.sendMethod(ch.id, &spec.BasicCancel{ConsumerTag: cs.tag, NoWait: true})
+	}
+}
+
+func (ch *channel) basicQos(m *spec.BasicQos) error {
+	ch.mu.Lock()
+	if m.Global {
+		queues := map[*broker.MQueue]bool{}
+		for _, cs := range ch.consumers {
+			queues[cs.q] = true
+		}
+		ch.mu.Unlock()
+		for q := range queues {
+			q.SetChannelPrefetch(ch.qid, int(m.PrefetchCount))
+		}
+	} else {
+		ch.prefetch = int(m.PrefetchCount)
+		ch.mu.Unlock()
+	}
+	ch.c.sendMethod(ch.id, &spec.BasicQosOK{})
+	return nil
+}
+
+func (ch *channel) basicConsume(m *spec.BasicConsume) error {
+	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
+	if err != nil {
+		return err
+	}
+	ch.mu.Lock()
+	tag := m.ConsumerTag
+	if tag == "" {
+		ch.nextConsume++
+		tag = "amq.ctag-" + strconv.FormatUint(ch.c.id, 36) + "-" + strconv.FormatUint(uint64(ch.id), 36) + "-" + strconv.FormatUint(ch.nextConsume, 36)
+	}
+	if _, dup := ch.consumers[tag]; dup {
+		ch.mu.Unlock()
+		return newError(spec.NotAllowed, m, "attempt to reuse consumer tag '%s'", tag)
+	}
+	prio := 0
+	if p, ok := m.Arguments["x-priority"]; ok {
+		n, isNum := toInt(p)
+		if !isNum {
+			ch.mu.Unlock()
+			return newError(spec.PreconditionFailed, m, "invalid x-priority %v", p)
+		}
+		prio = int(n)
+	}
+	cs := &consumer{ch: ch, tag: tag, q: q, noAck: m.NoAck, id: queue.ConsumerID(uint64(ch.qid)<<20 | ch.nextConsume + 1)}
+	ch.nextConsume++
+	ch.consumers[tag] = cs
+	prefetch := ch.prefetch
+	ch.mu.Unlock()
+	// consume-ok goes out before the first delivery.
+	if !m.NoWait {
+		ch.c.sendMethod(ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
+	}
+	err = q.Consume(queue.ConsumerSpec{ID: cs.id, Channel: ch.qid, Prefetch: prefetch, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio}, cs)
+	if err != nil {
+		ch.mu.Lock()
+		delete(ch.consumers, tag)
+		ch.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+func (ch *channel) basicCancel(m *spec.BasicCancel) error {
+	ch.mu.Lock()
+	cs, ok := ch.consumers[m.ConsumerTag]
+	delete(ch.consumers, m.ConsumerTag)
+	ch.mu.Unlock()
+	if ok {
+		cs.q.Cancel(cs.id)
+		ch.c.vhost.QueueIdle(ch.c.ctx, cs.q)
+	}
+	ch.reply(m.NoWait, &spec.BasicCancelOK{ConsumerTag: m.ConsumerTag})
+	return nil
+}
+
+func (ch *channel) basicGet(m *spec.BasicGet) error {
+	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
+	if err != nil {
+		return err
+	}
+	d, ok, err := q.Get(ch.qid, m.NoAck)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		ch.c.sendMethod(ch.id, &spec.BasicGetEmpty{})
+		return nil
+	}
+	ch.mu.Lock()
+	ch.nextTag++
+	tag := ch.nextTag
+	if !m.NoAck {
+		ch.unacked[tag] = unackedMsg{q: q, level: d.Level, offset: d.Offset}
+	}
+	ch.mu.Unlock()
+	ch.c.sendContent(ch.id, &spec.BasicGetOK{
+		DeliveryTag: tag, Redelivered: d.Redelivered, Exchange: d.Message.Exchange,
+		RoutingKey: d.Message.RoutingKey, MessageCount: uint32(d.Remaining),
+	}, d.Message.Props, d.Message.Body)
+	return nil
+}
+
+func (ch *channel) basicAck(m *spec.BasicAck) error {
+	if ch.tx != nil {
+		ch.tx.acks = append(ch.tx.acks, txSettle{m: m, tag: m.DeliveryTag, multiple: m.Multiple, ack: true})
+		return nil
+	}
+	return ch.settle(m, m.DeliveryTag, m.Multiple, true, false)
+}
+
+// settle acks, or rejects with or without requeue, one delivery tag or
+// (multiple) every outstanding tag up to it; tag 0 with multiple means
+// all. An unknown tag is 406 PRECONDITION_FAILED, as in RabbitMQ.
+func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool) error {
+	if !ack && ch.tx != nil {
+		ch.tx.acks = append(ch.tx.acks, txSettle{m: m, tag: tag, multiple: multiple, requeue: requeue})
+		return nil
+	}
+	ch.mu.Lock()
+	var take []unackedMsg
+	if multiple {
+		for t, u := range ch.unacked {
+			if tag == 0 || t <= tag {
+				take = append(take, u)
+				delete(ch.unacked, t)
+			}
+		}
+		if len(take) == 0 && tag != 0 {
+			ch.mu.Unlock()
+			return newError(spec.PreconditionFailed, m, "unknown delivery tag %d", tag)
+		}
+	} else {
+		u, ok := ch.unacked[tag]
+		if !ok {
+			ch.mu.Unlock()
+			return newError(spec.PreconditionFailed, m, "unknown delivery tag %d", tag)
+		}
+		delete(ch.unacked, tag)
+		take = append(take, u)
+	}
+	ch.mu.Unlock()
+	for _, u := range take {
+		var err error
+		if ack {
+			err = u.q.Ack(ch.qid, u.level, u.offset)
+		} else {
+			err = u.q.Reject(ch.qid, u.level, requeue, u.offset)
+		}
+		if err != nil && !errors.Is(err, broker.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// recover requeues every unacked delivery of the channel (basic.recover
+// with requeue; Tern always requeues, as RabbitMQ does).
+func (ch *channel) recover() {
+	ch.mu.Lock()
+	queues := map[*broker.MQueue]bool{}
+	for _, u := range ch.unacked {
+		queues[u.q] = true
+	}
+	ch.unacked = map[uint64]unackedMsg{}
+	ch.mu.Unlock()
+	for q := range queues {
+		q.ChannelClosed(ch.qid)
+	}
+}
+
+// publish routes a complete message. With confirms, the ack (or nack)
+// goes out once the message is durable in every queue it reached.
+func (ch *channel) publish(m *spec.BasicPublish, hdr []byte, props spec.Properties, body []byte) error {
+	msg := broker.QueueMessage{
+		Exchange: m.Exchange, RoutingKey: m.RoutingKey, Props: hdr, Body: body,
+		Persistent: props.DeliveryMode == 2, Priority: props.Priority, Timestamp: time.Now().UnixMilli(),
+	}
+	if props.Expiration != "" {
+		ms, err := strconv.ParseInt(props.Expiration, 10, 64)
+		if err != nil || ms < 0 {
+			return newError(spec.PreconditionFailed, m, "invalid expiration '%s'", props.Expiration)
+		}
+		msg.ExpiresAt = msg.Timestamp + ms
+	}
+	if ch.tx != nil {
+		ch.tx.publishes = append(ch.tx.publishes, txPublish{m: m, msg: msg, headers: props.Headers})
+		return nil
+	}
+	return ch.route(m, msg, props.Headers)
+}
+
+func (ch *channel) route(m *spec.BasicPublish, msg broker.QueueMessage, headers spec.Table) error {
+	var seq uint64
+	if ch.confirm {
+		ch.mu.Lock()
+		ch.publishSeq++
+		seq = ch.publishSeq
+		ch.mu.Unlock()
+	}
+	res, wait, err := ch.c.vhost.Publish(msg, headers)
+	if err != nil {
+		return err
+	}
+	if !res.Routed && m.Mandatory {
+		ch.c.sendContent(ch.id, &spec.BasicReturn{ReplyCode: spec.NoRoute, ReplyText: "NO_ROUTE", Exchange: m.Exchange, RoutingKey: m.RoutingKey}, msg.Props, msg.Body)
+	}
+	if !ch.confirm {
+		return nil
+	}
+	if res.Refused {
+		ch.c.sendMethod(ch.id, &spec.BasicNack{DeliveryTag: seq})
+		return nil
+	}
+	go func() {
+		if err := wait(); err != nil {
+			ch.c.sendMethod(ch.id, &spec.BasicNack{DeliveryTag: seq})
+			return
+		}
+		ch.c.sendMethod(ch.id, &spec.BasicAck{DeliveryTag: seq})
+	}()
+	return nil
+}
+
+func (ch *channel) confirmSelect(m *spec.ConfirmSelect) error {
+	if ch.tx != nil {
+		return newError(spec.PreconditionFailed, m, "cannot switch from tx to confirm mode")
+	}
+	ch.confirm = true
+	ch.reply(m.NoWait, &spec.ConfirmSelectOK{})
+	return nil
+}

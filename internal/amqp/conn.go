@@ -1,0 +1,537 @@
+package amqp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ternmq/tern/internal/amqp/spec"
+	"github.com/ternmq/tern/internal/broker"
+)
+
+// handshakeTimeout bounds the time from TCP accept to connection.open.
+const handshakeTimeout = 10 * time.Second
+
+// conn is one AMQP connection: a reader goroutine that decodes frames and
+// runs channel methods in order, and a writer goroutine that sends frames
+// queued by the reader, by queue delivery loops and by confirm waiters.
+// The out queue is bounded, so a consumer that does not read slows the
+// queues delivering to it instead of growing memory.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	id     uint64
+	logger *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	out        chan []byte   // never closed: senders may race the end
+	stopWriter chan struct{} // closed when the reader is done
+	stopping   atomic.Bool
+
+	frameMax  uint32
+	heartbeat time.Duration
+	vhost     *broker.VHost
+	user      string
+
+	mu       sync.Mutex
+	channels map[uint16]*channel
+	closing  bool // connection.close sent or received
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(s.net.Context())
+	id := s.connID.Add(1)
+	return &conn{
+		s: s, nc: nc, id: id, ctx: ctx, cancel: cancel,
+		logger:   s.logger.With("remote", nc.RemoteAddr().String(), "conn", id),
+		out:        make(chan []byte, 256),
+		stopWriter: make(chan struct{}),
+		channels: map[uint16]*channel{},
+		frameMax: s.cfg.FrameMax,
+	}
+}
+
+// Close ends the connection at once (netserve.Conn).
+func (c *conn) Close() { c.nc.Close() }
+
+// StopReading asks the connection to close (netserve.Conn): RabbitMQ
+// sends connection.close 320 CONNECTION_FORCED on shutdown.
+func (c *conn) StopReading() {
+	c.stopping.Store(true)
+	if b, err := spec.AppendMethodFrame(nil, 0, &spec.ConnectionClose{ReplyCode: spec.ConnectionForced, ReplyText: "CONNECTION_FORCED - broker shutting down"}); err == nil {
+		select { // never block shutdown on a slow client
+		case c.out <- b:
+		default:
+		}
+	}
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+}
+
+// Serve runs the connection (netserve.Conn).
+func (c *conn) Serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	err := c.run()
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.stopping.Load() {
+		c.logger.Info("closing amqp connection", "user", c.user, "err", err)
+	}
+	c.closeChannels()
+	if c.vhost != nil {
+		c.vhost.ConnectionClosed(context.Background(), c.id)
+	}
+	close(c.stopWriter)
+	<-writerDone
+	c.cancel()
+	c.nc.Close()
+}
+
+// run does the handshake, then reads frames until the connection ends.
+func (c *conn) run() error {
+	c.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	if err := spec.ReadProtocolHeader(br); err != nil {
+		if errors.Is(err, spec.ErrBadProtocolHeader) {
+			// The spec's answer to a header it does not speak: send ours
+			// and close.
+			c.nc.Write([]byte(spec.ProtocolHeader))
+		}
+		return err
+	}
+	c.nc.SetWriteDeadline(time.Time{})
+	if err := c.handshake(br); err != nil {
+		return err
+	}
+	c.nc.SetDeadline(time.Time{})
+	if c.heartbeat > 0 {
+		go c.heartbeats()
+	}
+	for {
+		if c.heartbeat > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
+		}
+		f, err := spec.ReadFrame(br, c.frameMax)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && c.heartbeat > 0 && !c.stopping.Load() {
+				return fmt.Errorf("missed heartbeats from client, timeout: %v", 2*c.heartbeat)
+			}
+			if errors.Is(err, spec.ErrFrameTooLarge) || errors.Is(err, spec.ErrBadFrameEnd) || errors.Is(err, spec.ErrUnknownFrameType) {
+				c.closeWith(newError(spec.FrameError, nil, "%v", err))
+			}
+			return err
+		}
+		if err := c.handleFrame(f); err != nil {
+			var ae *amqpError
+			if errors.As(err, &ae) {
+				c.closeWith(ae)
+				c.drainUntilCloseOK(br)
+			}
+			return err
+		}
+		if c.isClosed() {
+			return nil
+		}
+	}
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// handleFrame routes a frame to its channel; errors returned are
+// connection errors.
+func (c *conn) handleFrame(f spec.Frame) error {
+	if f.Type == spec.FrameHeartbeat {
+		if f.Channel != 0 {
+			return newError(spec.FrameError, nil, "heartbeat on channel %d", f.Channel)
+		}
+		return nil
+	}
+	if f.Channel == 0 {
+		if f.Type != spec.FrameMethod {
+			return newError(spec.UnexpectedFrame, nil, "%v frame on channel 0", f.Type)
+		}
+		m, err := spec.DecodeMethod(f.Payload)
+		if err != nil {
+			return decodeError(err)
+		}
+		return c.connectionMethod(m)
+	}
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	c.mu.Unlock()
+	if ch == nil {
+		if f.Type != spec.FrameMethod {
+			return newError(spec.ChannelError, nil, "frame on unopened channel %d", f.Channel)
+		}
+		m, err := spec.DecodeMethod(f.Payload)
+		if err != nil {
+			return decodeError(err)
+		}
+		switch m.(type) {
+		case *spec.ChannelOpen:
+			return c.openChannel(f.Channel)
+		case *spec.ChannelCloseOK:
+			return nil
+		case *spec.ChannelClose:
+			c.sendMethod(f.Channel, &spec.ChannelCloseOK{})
+			return nil
+		}
+		return newError(spec.ChannelError, m, "expected 'channel.open' on channel %d", f.Channel)
+	}
+	return ch.handleFrame(f)
+}
+
+func decodeError(err error) *amqpError {
+	var um *spec.UnknownMethodError
+	if errors.As(err, &um) {
+		if um.KnownClass {
+			return newError(spec.CommandInvalid, nil, "%v", err)
+		}
+		return newError(spec.NotImplemented, nil, "%v", err)
+	}
+	return newError(spec.FrameError, nil, "%v", err)
+}
+
+func (c *conn) connectionMethod(m spec.Method) error {
+	switch m := m.(type) {
+	case *spec.ConnectionClose:
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		c.sendMethod(0, &spec.ConnectionCloseOK{})
+		return nil
+	case *spec.ConnectionCloseOK:
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		return nil
+	case *spec.ConnectionBlocked, *spec.ConnectionUnblocked:
+		return nil
+	case *spec.ConnectionUpdateSecret:
+		c.sendMethod(0, &spec.ConnectionUpdateSecretOK{})
+		return nil
+	default:
+		return newError(spec.CommandInvalid, m, "unexpected %s on channel 0", m.Name())
+	}
+}
+
+func (c *conn) openChannel(id uint16) error {
+	if id > c.s.cfg.ChannelMax {
+		return newError(spec.ChannelError, &spec.ChannelOpen{}, "channel %d above channel-max %d", id, c.s.cfg.ChannelMax)
+	}
+	ch := newChannel(c, id)
+	c.mu.Lock()
+	c.channels[id] = ch
+	c.mu.Unlock()
+	c.sendMethod(id, &spec.ChannelOpenOK{})
+	return nil
+}
+
+// closeWith sends connection.close for a hard error.
+func (c *conn) closeWith(e *amqpError) {
+	c.mu.Lock()
+	already := c.closing
+	c.closing = true
+	c.mu.Unlock()
+	if !already {
+		c.logger.Info("amqp connection error", "code", e.code, "text", e.text)
+		c.sendMethod(0, &spec.ConnectionClose{ReplyCode: e.code, ReplyText: e.text, FailingClassID: e.class, FailingMethodID: e.method})
+	}
+}
+
+// drainUntilCloseOK reads (and drops) frames for a short while so the
+// client's connection.close-ok arrives before we hang up.
+func (c *conn) drainUntilCloseOK(br *bufio.Reader) {
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		f, err := spec.ReadFrame(br, c.frameMax)
+		if err != nil {
+			return
+		}
+		if f.Type == spec.FrameMethod && f.Channel == 0 && len(f.Payload) >= 4 &&
+			binary.BigEndian.Uint16(f.Payload) == spec.ClassConnection && binary.BigEndian.Uint16(f.Payload[2:]) == spec.MethodConnectionCloseOK {
+			return
+		}
+	}
+}
+
+func (c *conn) closeChannels() {
+	c.mu.Lock()
+	chs := make([]*channel, 0, len(c.channels))
+	for _, ch := range c.channels {
+		chs = append(chs, ch)
+	}
+	c.channels = map[uint16]*channel{}
+	c.mu.Unlock()
+	for _, ch := range chs {
+		ch.release()
+	}
+}
+
+// send queues encoded frames for the writer; it blocks while the writer
+// is behind (backpressure) and drops them once the connection is gone.
+func (c *conn) send(b []byte) {
+	select {
+	case c.out <- b:
+	case <-c.ctx.Done():
+	}
+}
+
+// sendMethod queues one method frame.
+func (c *conn) sendMethod(ch uint16, m spec.Method) {
+	b, err := spec.AppendMethodFrame(nil, ch, m)
+	if err != nil {
+		c.logger.Error("encode method", "method", m.Name(), "err", err)
+		return
+	}
+	c.send(b)
+}
+
+// sendContent queues a content method, its header and body frames as one
+// unit, so frames of two messages never interleave on a channel.
+func (c *conn) sendContent(ch uint16, m spec.Method, props []byte, body []byte) {
+	b, err := spec.AppendMethodFrame(nil, ch, m)
+	if err != nil {
+		c.logger.Error("encode method", "method", m.Name(), "err", err)
+		return
+	}
+	h := spec.ContentHeader{ClassID: spec.ClassBasic}
+	if len(props) > 0 {
+		if dec, err := spec.DecodeContentHeader(props); err == nil {
+			h = dec
+		}
+	}
+	h.BodySize = uint64(len(body))
+	if b, err = spec.AppendHeaderFrame(b, ch, &h); err != nil {
+		c.logger.Error("encode content header", "err", err)
+		return
+	}
+	if b, err = spec.AppendBodyFrames(b, ch, body, c.frameMax); err != nil {
+		c.logger.Error("encode body", "err", err)
+		return
+	}
+	c.send(b)
+}
+
+func (c *conn) writeLoop() {
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	failed := false
+	for {
+		var b []byte
+		select {
+		case b = <-c.out:
+		case <-c.stopWriter:
+			// Send what is queued (a connection.close-ok, say), then stop.
+			for {
+				select {
+				case b := <-c.out:
+					if !failed {
+						c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+						if _, err := bw.Write(b); err != nil {
+							failed = true
+						}
+					}
+				default:
+					if !failed {
+						bw.Flush()
+					}
+					return
+				}
+			}
+		}
+		if failed {
+			continue
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(time.Minute))
+		if _, err := bw.Write(b); err != nil {
+			failed = true
+			c.cancel()
+			c.nc.Close()
+			continue
+		}
+		if len(c.out) == 0 {
+			if err := bw.Flush(); err != nil {
+				failed = true
+				c.cancel()
+				c.nc.Close()
+			}
+		}
+	}
+}
+
+func (c *conn) heartbeats() {
+	t := time.NewTicker(c.heartbeat / 2)
+	defer t.Stop()
+	hb := spec.AppendHeartbeatFrame(nil)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			select {
+			case c.out <- hb:
+			case <-c.ctx.Done():
+				return
+			default: // the writer is busy with frames: they count as traffic
+			}
+		}
+	}
+}
+
+// handshake runs connection.start … open-ok, authenticating the user.
+func (c *conn) handshake(br *bufio.Reader) error {
+	start := &spec.ConnectionStart{
+		VersionMajor: spec.ProtocolMajor, VersionMinor: spec.ProtocolMinor,
+		ServerProperties: spec.Table{
+			"product":  "Tern",
+			"version":  "0.1.0",
+			"platform": "Go",
+			"capabilities": spec.Table{
+				"publisher_confirms":           true,
+				"exchange_exchange_bindings":   true,
+				"basic.nack":                   true,
+				"consumer_cancel_notify":       true,
+				"connection.blocked":           true,
+				"consumer_priorities":          true,
+				"authentication_failure_close": true,
+				"per_consumer_qos":             true,
+				"direct_reply_to":              false,
+			},
+		},
+		Mechanisms: "PLAIN AMQPLAIN",
+		Locales:    "en_US",
+	}
+	c.sendMethod(0, start)
+	startOK, err := expectMethod[*spec.ConnectionStartOK](c, br)
+	if err != nil {
+		return err
+	}
+	user, pass, err := parseCredentials(startOK.Mechanism, startOK.Response)
+	if err != nil {
+		c.closeWith(newError(spec.AccessRefused, startOK, "%v", err))
+		return err
+	}
+	if err := c.authenticate(user, pass); err != nil {
+		c.closeWith(newError(spec.AccessRefused, startOK, "%v", err))
+		return err
+	}
+	c.user = user
+	c.sendMethod(0, &spec.ConnectionTune{ChannelMax: c.s.cfg.ChannelMax, FrameMax: c.s.cfg.FrameMax, Heartbeat: uint16(c.s.cfg.Heartbeat / time.Second)})
+	tuneOK, err := expectMethod[*spec.ConnectionTuneOK](c, br)
+	if err != nil {
+		return err
+	}
+	if tuneOK.FrameMax != 0 && tuneOK.FrameMax < spec.FrameMinSize {
+		err := newError(spec.NotAllowed, tuneOK, "frame_max=%d < %d min size", tuneOK.FrameMax, spec.FrameMinSize)
+		c.closeWith(err)
+		return err
+	}
+	if tuneOK.FrameMax != 0 && tuneOK.FrameMax < c.frameMax {
+		c.frameMax = tuneOK.FrameMax
+	}
+	c.heartbeat = time.Duration(tuneOK.Heartbeat) * time.Second
+	open, err := expectMethod[*spec.ConnectionOpen](c, br)
+	if err != nil {
+		return err
+	}
+	v, err := c.s.broker.VHost(open.VirtualHost)
+	if err != nil {
+		e := newError(spec.NotAllowed, open, "vhost '%s' not found", open.VirtualHost)
+		c.closeWith(e)
+		return e
+	}
+	c.vhost = v
+	c.sendMethod(0, &spec.ConnectionOpenOK{})
+	return nil
+}
+
+// expectMethod reads the next frame of the handshake and checks its type.
+func expectMethod[M spec.Method](c *conn, br *bufio.Reader) (M, error) {
+	var zero M
+	for {
+		f, err := spec.ReadFrame(br, c.frameMax)
+		if err != nil {
+			return zero, err
+		}
+		if f.Type == spec.FrameHeartbeat {
+			continue
+		}
+		if f.Type != spec.FrameMethod || f.Channel != 0 {
+			e := newError(spec.UnexpectedFrame, nil, "unexpected %v frame on channel %d during handshake", f.Type, f.Channel)
+			c.closeWith(e)
+			return zero, e
+		}
+		m, err := spec.DecodeMethod(f.Payload)
+		if err != nil {
+			e := decodeError(err)
+			c.closeWith(e)
+			return zero, e
+		}
+		if cl, ok := m.(*spec.ConnectionClose); ok {
+			c.sendMethod(0, &spec.ConnectionCloseOK{})
+			return zero, fmt.Errorf("client closed during handshake: %d %s", cl.ReplyCode, cl.ReplyText)
+		}
+		want, ok := m.(M)
+		if !ok {
+			e := newError(spec.CommandInvalid, m, "expected %T, got %s", zero, m.Name())
+			c.closeWith(e)
+			return zero, e
+		}
+		return want, nil
+	}
+}
+
+// parseCredentials reads a PLAIN ("\x00user\x00pass") or AMQPLAIN (a
+// field table without its length prefix) response.
+func parseCredentials(mechanism, response string) (string, string, error) {
+	switch mechanism {
+	case "PLAIN":
+		parts := bytes.SplitN([]byte(response), []byte{0}, 3)
+		if len(parts) != 3 {
+			return "", "", fmt.Errorf("malformed PLAIN response")
+		}
+		return string(parts[1]), string(parts[2]), nil
+	case "AMQPLAIN":
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(response)))
+		t, err := spec.DecodeTable(append(b, response...))
+		if err != nil {
+			return "", "", fmt.Errorf("malformed AMQPLAIN response: %w", err)
+		}
+		user, _ := t["LOGIN"].(string)
+		pass, _ := t["PASSWORD"].(string)
+		return user, pass, nil
+	default:
+		return "", "", fmt.Errorf("unsupported authentication mechanism %q", mechanism)
+	}
+}
+
+func (c *conn) authenticate(user, pass string) error {
+	want, ok := c.s.cfg.Users[user]
+	if !ok || want != pass {
+		return fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism; user %q", user)
+	}
+	if slices.Contains(c.s.cfg.LoopbackUsers, user) {
+		host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("user '%s' can only connect via localhost", user)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package amqp
+
+import (
+	"errors"
+
+	"github.com/ternmq/tern/internal/amqp/spec"
+	"github.com/ternmq/tern/internal/broker"
+)
+
+// Exchange and queue methods: thin translations to the virtual host in
+// the core, which owns the topology and persists the durable part.
+
+func (ch *channel) reply(noWait bool, m spec.Method) {
+	if !noWait {
+		ch.c.sendMethod(ch.id, m)
+	}
+}
+
+func (ch *channel) exchangeDeclare(m *spec.ExchangeDeclare) error {
+	if err := ch.c.vhost.DeclareExchange(ch.c.ctx, m.Exchange, m.Type, m.Passive, m.Durable, m.AutoDelete, m.Internal, m.Arguments); err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.ExchangeDeclareOK{})
+	return nil
+}
+
+func (ch *channel) exchangeDelete(m *spec.ExchangeDelete) error {
+	if err := ch.c.vhost.DeleteExchange(ch.c.ctx, m.Exchange, m.IfUnused); err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.ExchangeDeleteOK{})
+	return nil
+}
+
+func (ch *channel) exchangeBind(m *spec.ExchangeBind) error {
+	if err := ch.c.vhost.Bind(ch.c.ctx, m.Destination, false, m.Source, m.RoutingKey, m.Arguments); err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.ExchangeBindOK{})
+	return nil
+}
+
+func (ch *channel) exchangeUnbind(m *spec.ExchangeUnbind) error {
+	if err := ch.c.vhost.Unbind(ch.c.ctx, m.Destination, false, m.Source, m.RoutingKey, m.Arguments); err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.ExchangeUnbindOK{})
+	return nil
+}
+
+func (ch *channel) queueDeclare(m *spec.QueueDeclare) error {
+	res, err := ch.c.vhost.DeclareQueue(ch.c.ctx, m.Queue, m.Passive, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, ch.c.id)
+	if err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.QueueDeclareOK{Queue: res.Name, MessageCount: uint32(res.Messages), ConsumerCount: uint32(res.Consumers)})
+	return nil
+}
+
+func (ch *channel) queueBind(m *spec.QueueBind) error {
+	if _, err := ch.c.vhost.Queue(m.Queue, ch.c.id); err != nil {
+		return err
+	}
+	if err := ch.c.vhost.Bind(ch.c.ctx, m.Queue, true, m.Exchange, m.RoutingKey, m.Arguments); err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.QueueBindOK{})
+	return nil
+}
+
+func (ch *channel) queueUnbind(m *spec.QueueUnbind) error {
+	if _, err := ch.c.vhost.Queue(m.Queue, ch.c.id); err != nil {
+		return err
+	}
+	if err := ch.c.vhost.Unbind(ch.c.ctx, m.Queue, true, m.Exchange, m.RoutingKey, m.Arguments); err != nil {
+		return err
+	}
+	ch.c.sendMethod(ch.id, &spec.QueueUnbindOK{})
+	return nil
+}
+
+func (ch *channel) queuePurge(m *spec.QueuePurge) error {
+	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
+	if err != nil {
+		return err
+	}
+	n := q.Purge()
+	ch.reply(m.NoWait, &spec.QueuePurgeOK{MessageCount: uint32(n)})
+	return nil
+}
+
+func (ch *channel) queueDelete(m *spec.QueueDelete) error {
+	n, err := ch.c.vhost.DeleteQueue(ch.c.ctx, m.Queue, m.IfUnused, m.IfEmpty, ch.c.id)
+	if errors.Is(err, broker.ErrNotFound) {
+		err = nil // deleting a missing queue succeeds, as in RabbitMQ 3.x+
+	}
+	if err != nil {
+		return err
+	}
+	ch.reply(m.NoWait, &spec.QueueDeleteOK{MessageCount: uint32(n)})
+	return nil
+}
