@@ -54,11 +54,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 	id := s.connID.Add(1)
 	return &conn{
 		s: s, nc: nc, id: id, ctx: ctx, cancel: cancel,
-		logger:   s.logger.With("remote", nc.RemoteAddr().String(), "conn", id),
+		logger:     s.logger.With("remote", nc.RemoteAddr().String(), "conn", id),
 		out:        make(chan []byte, 256),
 		stopWriter: make(chan struct{}),
-		channels: map[uint16]*channel{},
-		frameMax: s.cfg.FrameMax,
+		channels:   map[uint16]*channel{},
+		frameMax:   s.cfg.FrameMax,
 	}
 }
 
