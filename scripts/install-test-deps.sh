@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the independent Kafka clients that test/interop drives, from
-# Debian, only when one is missing:
+# Installs the independent Kafka and AMQP clients that test/interop
+# drives, from Debian, only when one is missing:
 #   kcat                      (librdkafka's command-line client)
 #   python3-kafka             (kafka-python)
 #   python3-confluent-kafka   (confluent-kafka-python, on librdkafka)
+#   python3-pika              (pika, an AMQP 0-9-1 client)
+#   amqp-tools                (amqp-publish, amqp-get, amqp-consume; on
+#                              rabbitmq-c)
 # Idempotent: with everything present it only checks and exits 0. Uses sudo
 # only when not root. Exits non-zero with a clear message when it cannot
 # install. The Python modules are checked with Debian's /usr/bin/python3,
@@ -11,20 +14,23 @@
 # see Debian's dist-packages).
 set -euo pipefail
 
-PACKAGES=(kcat python3-kafka python3-confluent-kafka)
+PACKAGES=(kcat python3-kafka python3-confluent-kafka python3-pika amqp-tools)
 PYTHON=/usr/bin/python3
 
 have_all() {
   command -v kcat >/dev/null 2>&1 &&
+    command -v amqp-publish >/dev/null 2>&1 &&
+    command -v amqp-get >/dev/null 2>&1 &&
+    command -v amqp-consume >/dev/null 2>&1 &&
     [ -x "$PYTHON" ] &&
-    "$PYTHON" -c 'import kafka, confluent_kafka' >/dev/null 2>&1
+    "$PYTHON" -c 'import kafka, confluent_kafka, pika' >/dev/null 2>&1
 }
 
 if have_all; then
   exit 0
 fi
 
-echo "install-test-deps: kcat or a Python Kafka client is missing; installing ${PACKAGES[*]} from Debian" >&2
+echo "install-test-deps: kcat, amqp-tools or a Python Kafka/AMQP client is missing; installing ${PACKAGES[*]} from Debian" >&2
 
 fail() {
   echo "install-test-deps: $*" >&2
@@ -46,5 +52,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}" ||
   fail "apt-get install ${PACKAGES[*]} failed"
 
-have_all || fail "installed ${PACKAGES[*]}, but kcat or '$PYTHON -c \"import kafka, confluent_kafka\"' still fails"
+have_all || fail "installed ${PACKAGES[*]}, but kcat, amqp-publish/amqp-get/amqp-consume or '$PYTHON -c \"import kafka, confluent_kafka, pika\"' still fails"
 echo "install-test-deps: done" >&2
