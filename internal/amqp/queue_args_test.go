@@ -1,0 +1,160 @@
+package amqp_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/ternmq/tern/internal/testbroker"
+)
+
+func publish(t *testing.T, ch *amqp.Channel, queue string, p amqp.Publishing) {
+	t.Helper()
+	if err := ch.PublishWithContext(context.Background(), "", queue, false, false, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func drain(t *testing.T, ch *amqp.Channel, queue string) []string {
+	t.Helper()
+	var out []string
+	for {
+		d, ok, err := ch.Get(queue, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, string(d.Body))
+	}
+}
+
+func TestMessageTTLAndExpiration(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	if _, err := ch.QueueDeclare("ttl", false, true, false, false, amqp.Table{"x-message-ttl": int32(100)}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ch, "ttl", amqp.Publishing{Body: []byte("old")})
+	time.Sleep(250 * time.Millisecond)
+	publish(t, ch, "ttl", amqp.Publishing{Body: []byte("new")})
+	publish(t, ch, "ttl", amqp.Publishing{Body: []byte("short"), Expiration: "0"})
+	if got := drain(t, ch, "ttl"); len(got) != 1 || got[0] != "new" {
+		t.Fatalf("got %v, want only the unexpired message", got)
+	}
+}
+
+func TestMaxLengthOverflow(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("drop", false, true, false, false, amqp.Table{"x-max-length": int32(2)})
+	for i := 0; i < 4; i++ {
+		publish(t, ch, "drop", amqp.Publishing{Body: []byte(fmt.Sprint(i))})
+	}
+	if got := drain(t, ch, "drop"); fmt.Sprint(got) != "[2 3]" {
+		t.Fatalf("drop-head kept %v, want [2 3]", got)
+	}
+	ch.QueueDeclare("reject", false, true, false, false, amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
+	ch.Confirm(false)
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 2))
+	publish(t, ch, "reject", amqp.Publishing{Body: []byte("in")})
+	publish(t, ch, "reject", amqp.Publishing{Body: []byte("out")})
+	if c := <-confirms; !c.Ack {
+		t.Fatal("first publish nacked")
+	}
+	if c := <-confirms; c.Ack {
+		t.Fatal("publish over the limit with reject-publish was acked")
+	}
+}
+
+func TestPriorityQueue(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("prio", false, true, false, false, amqp.Table{"x-max-priority": int32(5)})
+	publish(t, ch, "prio", amqp.Publishing{Body: []byte("low"), Priority: 1})
+	publish(t, ch, "prio", amqp.Publishing{Body: []byte("high"), Priority: 5})
+	publish(t, ch, "prio", amqp.Publishing{Body: []byte("none")})
+	if got := drain(t, ch, "prio"); fmt.Sprint(got) != "[high low none]" {
+		t.Fatalf("priority order %v", got)
+	}
+}
+
+func TestExclusiveQueueIsLocked(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	if _, err := ch.QueueDeclare("mine", false, false, true, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, other := dial(t, b)
+	_, err := other.QueueDeclare("mine", false, false, true, false, nil)
+	if e, ok := err.(*amqp.Error); !ok || e.Code != 405 {
+		t.Fatalf("declare of another connection's exclusive queue: %v, want 405", err)
+	}
+}
+
+func TestTransactions(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("txq", false, true, false, false, nil)
+	if err := ch.Tx(); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ch, "txq", amqp.Publishing{Body: []byte("rolled-back")})
+	if err := ch.TxRollback(); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ch, "txq", amqp.Publishing{Body: []byte("committed")})
+	_, peek := dial(t, b)
+	if got := drain(t, peek, "txq"); len(got) != 0 {
+		t.Fatalf("uncommitted publish visible: %v", got)
+	}
+	if err := ch.TxCommit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, peek, "txq"); fmt.Sprint(got) != "[committed]" {
+		t.Fatalf("after commit: %v", got)
+	}
+}
+
+func TestQueueDeleteCancelsConsumers(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("going", false, false, false, false, nil)
+	cancels := ch.NotifyCancel(make(chan string, 1))
+	if _, err := ch.Consume("going", "c1", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, admin := dial(t, b)
+	if _, err := admin.QueueDelete("going", false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case tag := <-cancels:
+		if tag != "c1" {
+			t.Fatalf("cancel for %q", tag)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no server-initiated basic.cancel after queue.delete")
+	}
+}
+
+func TestUnackedMessagesRequeuedOnChannelClose(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("work", false, false, false, false, nil)
+	publish(t, ch, "work", amqp.Publishing{Body: []byte("job")})
+	d, ok, err := ch.Get("work", false)
+	if err != nil || !ok || d.Redelivered {
+		t.Fatalf("get: %v %v %v", ok, err, d.Redelivered)
+	}
+	ch.Close()
+	_, ch2 := dial(t, b)
+	d, ok, _ = ch2.Get("work", false)
+	if !ok || string(d.Body) != "job" || !d.Redelivered {
+		t.Fatalf("after channel close: ok=%v body=%q redelivered=%v", ok, d.Body, d.Redelivered)
+	}
+}
