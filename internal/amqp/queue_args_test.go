@@ -158,3 +158,62 @@ func TestUnackedMessagesRequeuedOnChannelClose(t *testing.T) {
 		t.Fatalf("after channel close: ok=%v body=%q redelivered=%v", ok, d.Body, d.Redelivered)
 	}
 }
+
+func TestDeadLetteringWithXDeath(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(ch.ExchangeDeclare("dlx", "direct", false, true, false, false, nil))
+	_, err := ch.QueueDeclare("dead", false, true, false, false, nil)
+	must(err)
+	must(ch.QueueBind("dead", "parked", "dlx", false, nil))
+	_, err = ch.QueueDeclare("work", false, true, false, false, amqp.Table{
+		"x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "parked", "x-message-ttl": int32(50),
+	})
+	must(err)
+	publish(t, ch, "work", amqp.Publishing{Body: []byte("rejected"), Headers: amqp.Table{"app": "x"}})
+	d, ok, err := ch.Get("work", false)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	must(d.Reject(false))
+	publish(t, ch, "work", amqp.Publishing{Body: []byte("expired")})
+	deadline := time.Now().Add(5 * time.Second)
+	var got []amqp.Delivery
+	for len(got) < 2 && time.Now().Before(deadline) {
+		if d, ok, _ := ch.Get("dead", true); ok {
+			got = append(got, d)
+			continue
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d messages dead-lettered, want 2", len(got))
+	}
+	reasons := map[string]string{}
+	for _, d := range got {
+		deaths, _ := d.Headers["x-death"].([]any)
+		if len(deaths) != 1 {
+			t.Fatalf("%q: x-death %v", d.Body, d.Headers["x-death"])
+		}
+		entry := deaths[0].(amqp.Table)
+		if entry["queue"] != "work" || entry["count"] != int64(1) {
+			t.Fatalf("%q: x-death entry %v", d.Body, entry)
+		}
+		reasons[string(d.Body)] = entry["reason"].(string)
+		if d.RoutingKey != "parked" {
+			t.Fatalf("dead-lettered with routing key %q", d.RoutingKey)
+		}
+	}
+	if reasons["rejected"] != "rejected" || reasons["expired"] != "expired" {
+		t.Fatalf("reasons %v", reasons)
+	}
+	if got[0].Headers["app"] != "x" && got[1].Headers["app"] != "x" {
+		t.Fatal("application headers lost in dead-lettering")
+	}
+}

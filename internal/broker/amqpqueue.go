@@ -66,6 +66,14 @@ type MQueue struct {
 	st        *queue.Queue
 	consumers map[queue.ConsumerID]QueueConsumer
 	deleted   bool
+	// pendingDL are dead-lettered messages read before their segments
+	// could be trimmed, republished by the delivery loop outside mu (a
+	// queue may dead-letter into itself).
+	pendingDL []deadLettered
+
+	// deadLetter republishes a dead-lettered message (set by the virtual
+	// host when the queue has a dead-letter exchange; nil drops them).
+	deadLetter func(m QueueMessage, reason queue.Reason)
 
 	wake chan struct{}
 	stop chan struct{}
@@ -174,6 +182,19 @@ func (q *MQueue) kick() {
 // applyLocked carries out the state machine's effects: settled messages
 // free their segments once the low-water mark passes them.
 func (q *MQueue) applyLocked(fx queue.Effects) {
+	if q.deadLetter != nil {
+		for _, d := range fx.DeadLettered {
+			m, err := q.read(d.Level, d.Offset)
+			if err != nil {
+				q.logger.Error("dead-lettered message unreadable; dropped", "queue", q.spec.Name, "offset", d.Offset, "err", err)
+				continue
+			}
+			q.pendingDL = append(q.pendingDL, deadLettered{m, d.Reason})
+		}
+		if len(q.pendingDL) > 0 {
+			q.kick()
+		}
+	}
 	if len(fx.Settled) > 0 {
 		if err := q.acks.record(fx.Settled, q.st.State()); err != nil {
 			q.logger.Error("queue acks not recorded; they may be redelivered after a restart", "queue", q.spec.Name, "err", err)
@@ -216,6 +237,14 @@ func (q *MQueue) dispatch() {
 		if q.deleted {
 			q.mu.Unlock()
 			return
+		}
+		if dl := q.pendingDL; len(dl) > 0 {
+			q.pendingDL = nil
+			q.mu.Unlock()
+			for _, d := range dl {
+				q.deadLetter(d.m, d.reason)
+			}
+			continue
 		}
 		lv, off, ok := q.st.Head()
 		if !ok {
@@ -288,6 +317,11 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 		p = p[len(b.Raw):]
 	}
 	return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
+}
+
+type deadLettered struct {
+	m      QueueMessage
+	reason queue.Reason
 }
 
 // Consume registers a consumer.

@@ -74,6 +74,7 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 			if err != nil {
 				return err
 			}
+			v.wireDeadLetter(q)
 			v.queues[qname] = q
 			keep[rec.ID] = true
 		}

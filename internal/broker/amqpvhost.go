@@ -203,6 +203,7 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 		v.router.RemoveQueue(name)
 		return QueueDeclareResult{}, err
 	}
+	v.wireDeadLetter(q)
 	v.queues[name] = q
 	v.commit(changes)
 	return QueueDeclareResult{Queue: q, Name: name}, nil
@@ -217,6 +218,33 @@ func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
 	}
 	q.dir = dir
 	return q, nil
+}
+
+// wireDeadLetter makes a queue with a dead-letter exchange republish what
+// it dead-letters: through its DLX, with x-death recorded by the adapter's
+// property rewriter, and with the dead-letter routing key if one is set.
+func (v *VHost) wireDeadLetter(q *MQueue) {
+	s := q.spec
+	if !s.DeadLetterSet || v.b.cfg.DeadLetterProps == nil {
+		return
+	}
+	q.deadLetter = func(m QueueMessage, reason queue.Reason) {
+		props, headers, err := v.b.cfg.DeadLetterProps(m.Props, DeathInfo{
+			Queue: s.Name, Reason: string(reason), Exchange: m.Exchange, RoutingKey: m.RoutingKey, Time: v.b.cfg.Now(),
+		})
+		if err != nil {
+			v.b.logger.Warn("dead-letter properties unreadable; message dropped", "queue", s.Name, "err", err)
+			return
+		}
+		out := QueueMessage{Exchange: s.DeadLetterExchange, RoutingKey: m.RoutingKey, Props: props, Body: m.Body,
+			Persistent: m.Persistent, Priority: m.Priority, Timestamp: v.b.nowMs()}
+		if s.DeadLetterRK != "" {
+			out.RoutingKey = s.DeadLetterRK
+		}
+		if _, _, err := v.Publish(out, headers); err != nil {
+			v.b.logger.Warn("dead-letter publish failed; message dropped", "queue", s.Name, "dlx", s.DeadLetterExchange, "err", err)
+		}
+	}
 }
 
 // Queue returns a queue by name, checking exclusive ownership.

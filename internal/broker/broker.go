@@ -34,6 +34,17 @@ type Config struct {
 	// FS is the filesystem every log uses; nil means the real one. Tests
 	// inject faults through it.
 	FS vfs.FS
+	// DeadLetterProps rewrites an AMQP message's encoded properties for
+	// dead-lettering (x-death headers, expiration removed) and returns its
+	// headers for routing. The AMQP adapter provides it, since only it
+	// knows the encoding; nil drops dead-lettered messages.
+	DeadLetterProps func(props []byte, d DeathInfo) ([]byte, map[string]any, error)
+}
+
+// DeathInfo describes why and where a message was dead-lettered.
+type DeathInfo struct {
+	Queue, Reason, Exchange, RoutingKey string
+	Time                                time.Time
 }
 
 // Names of the broker's own logs inside DataDir. They start with "__" as

@@ -162,6 +162,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		Group:                  gcfg,
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
 		Logger:                 logger,
+		DeadLetterProps:        amqp.DeadLetterProps,
 	}, nil
 }
 
