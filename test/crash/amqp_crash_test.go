@@ -44,13 +44,14 @@ type amqpLedger struct {
 	published map[string]bool // sent (confirmed or not)
 	confirmed map[string]bool
 	acked     map[string]bool // acked by a crash-time consumer (may not have reached the broker)
+	ackOrder  map[string]int  // position of each crash-time ack, counted from the test's start
 	drained   map[string]bool // acked by a verification drain (a sync method followed)
 	nacked    int             // basic.nack, or the channel closed with the confirm outstanding
 	pubErr    error
 }
 
 func newAMQPLedger() *amqpLedger {
-	return &amqpLedger{published: map[string]bool{}, confirmed: map[string]bool{}, acked: map[string]bool{}, drained: map[string]bool{}}
+	return &amqpLedger{published: map[string]bool{}, confirmed: map[string]bool{}, acked: map[string]bool{}, ackOrder: map[string]int{}, drained: map[string]bool{}}
 }
 
 func (l *amqpLedger) counts() (confirmed, acked int) {
@@ -120,6 +121,7 @@ func startAMQPLoad(t *testing.T, addr string, cycle int, l *amqpLedger) *amqpLoa
 			}
 			l.mu.Lock()
 			l.acked[string(d.Body)] = true
+			l.ackOrder[string(d.Body)] = len(l.ackOrder)
 			l.mu.Unlock()
 		}
 	}()
@@ -335,6 +337,12 @@ func TestAMQPConfirmedMessagesSurviveSIGKILL(t *testing.T) {
 		for body := range got {
 			l.drained[body] = true
 		}
+		// How far back the oldest returned ack was: acks sent after it
+		// (an ack can only be lost in flight if few acks followed it).
+		oldest := 0
+		for _, body := range ackedBack {
+			oldest = max(oldest, len(l.ackOrder)-1-l.ackOrder[body])
+		}
 		confirmed, acked, published, nacked, pubErr := len(l.confirmed), len(l.acked), len(l.published), l.nacked, l.pubErr
 		l.mu.Unlock()
 		sort.Strings(lost)
@@ -346,7 +354,7 @@ func TestAMQPConfirmedMessagesSurviveSIGKILL(t *testing.T) {
 		t.Logf("cycle %d: killed after %v of load; so far %d published, %d confirmed, %d settled unconfirmed (basic.nack, or the connection lost before the confirm), %d acked by the crash-time consumer; drained %d distinct after restart: %d confirmed-unacked lost, %d duplicated, %d unknown, %d acked-but-returned (crash-time consumer), %d returned after a verified drain ack, %d present but never confirmed; first publish error: %v",
 			cycle, delay, published, confirmed, nacked, acked, len(got), len(lost), len(dups), len(unknown), len(ackedBack), len(drainedBack), unconfirmedPresent, pubErr)
 		if len(ackedBack) > 0 {
-			t.Logf("cycle %d: acked messages that came back (allowed, at-least-once): %v", cycle, headN(ackedBack))
+			t.Logf("cycle %d: acked messages that came back (allowed, at-least-once; the oldest had %d acks sent after it): %v", cycle, oldest, headN(ackedBack))
 		}
 		if len(drainedBack) > 0 {
 			t.Logf("cycle %d: messages acked by the previous drain (ack followed by a synchronous queue.declare on the same channel) that came back: %v", cycle, headN(drainedBack))
