@@ -220,12 +220,23 @@ func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool
 		take = append(take, u)
 	}
 	ch.mu.Unlock()
+	// One call per queue and level: a multiple ack of a prefetch window
+	// is one state change and one acks-log write, not one per message.
+	type key struct {
+		q     *broker.MQueue
+		level uint8
+	}
+	groups := map[key][]int64{}
 	for _, u := range take {
+		k := key{u.q, u.level}
+		groups[k] = append(groups[k], u.offset)
+	}
+	for k, offsets := range groups {
 		var err error
 		if ack {
-			err = u.q.Ack(ch.qid, u.level, u.offset)
+			err = k.q.Ack(ch.qid, k.level, offsets...)
 		} else {
-			err = u.q.Reject(ch.qid, u.level, requeue, u.offset)
+			err = k.q.Reject(ch.qid, k.level, requeue, offsets...)
 		}
 		if err != nil && !errors.Is(err, broker.ErrNotFound) {
 			return err
