@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -13,11 +14,27 @@ import (
 // consumer is one basic.consume: it receives deliveries from its queue's
 // delivery goroutine and writes them to the connection.
 type consumer struct {
-	ch    *channel
-	tag   string
-	q     *broker.MQueue
-	id    queue.ConsumerID
-	noAck bool
+	ch     *channel
+	tag    string
+	q      *broker.MQueue // a classic queue's consumer, or
+	stream *broker.Stream // a stream's
+	id     queue.ConsumerID
+	noAck  bool
+}
+
+func (cs *consumer) settler() broker.Settler {
+	if cs.stream != nil {
+		return cs.stream
+	}
+	return cs.q
+}
+
+func (cs *consumer) cancel() {
+	if cs.stream != nil {
+		cs.stream.Cancel(cs.id)
+		return
+	}
+	cs.q.Cancel(cs.id)
 }
 
 // Deliver implements broker.QueueConsumer.
@@ -28,14 +45,14 @@ func (cs *consumer) Deliver(d broker.Delivered) {
 		ch.mu.Unlock()
 		// Cancelled while the delivery was on its way: hand it back.
 		if !cs.noAck {
-			d.Queue.Reject(ch.qid, d.Level, true, d.Offset)
+			d.From.Reject(ch.qid, d.Level, true, d.Offset)
 		}
 		return
 	}
 	ch.nextTag++
 	tag := ch.nextTag
 	if !cs.noAck {
-		ch.unacked[tag] = unackedMsg{q: d.Queue, level: d.Level, offset: d.Offset}
+		ch.unacked[tag] = unackedMsg{q: d.From, level: d.Level, offset: d.Offset}
 	}
 	ch.mu.Unlock()
 	ch.c.sendContent(ch.id, &spec.BasicDeliver{
@@ -62,7 +79,9 @@ func (ch *channel) basicQos(m *spec.BasicQos) error {
 	if m.Global {
 		queues := map[*broker.MQueue]bool{}
 		for _, cs := range ch.consumers {
-			queues[cs.q] = true
+			if cs.q != nil {
+				queues[cs.q] = true
+			}
 		}
 		ch.mu.Unlock()
 		for q := range queues {
@@ -77,9 +96,17 @@ func (ch *channel) basicQos(m *spec.BasicQos) error {
 }
 
 func (ch *channel) basicConsume(m *spec.BasicConsume) error {
-	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
+	stream, isStream := ch.c.vhost.Stream(m.Queue)
+	var q *broker.MQueue
+	if !isStream {
+		var err error
+		if q, err = ch.c.vhost.Queue(m.Queue, ch.c.id); err != nil {
+			return err
+		}
+	}
+	from, err := streamOffset(m.Arguments["x-stream-offset"])
 	if err != nil {
-		return err
+		return newError(spec.PreconditionFailed, m, "%v", err)
 	}
 	ch.mu.Lock()
 	tag := m.ConsumerTag
@@ -100,7 +127,7 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 		}
 		prio = int(n)
 	}
-	cs := &consumer{ch: ch, tag: tag, q: q, noAck: m.NoAck, id: queue.ConsumerID(uint64(ch.qid)<<20 | ch.nextConsume + 1)}
+	cs := &consumer{ch: ch, tag: tag, q: q, stream: stream, noAck: m.NoAck, id: queue.ConsumerID(uint64(ch.qid)<<20 | ch.nextConsume + 1)}
 	ch.nextConsume++
 	ch.consumers[tag] = cs
 	prefetch := ch.prefetch
@@ -109,7 +136,12 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 	if !m.NoWait {
 		ch.c.sendMethod(ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
 	}
-	err = q.Consume(queue.ConsumerSpec{ID: cs.id, Channel: ch.qid, Prefetch: prefetch, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio}, cs)
+	cspec := queue.ConsumerSpec{ID: cs.id, Channel: ch.qid, Prefetch: prefetch, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio}
+	if isStream {
+		err = stream.Consume(cspec, from, cs)
+	} else {
+		err = q.Consume(cspec, cs)
+	}
 	if err != nil {
 		ch.mu.Lock()
 		delete(ch.consumers, tag)
@@ -147,14 +179,19 @@ func (ch *channel) basicCancel(m *spec.BasicCancel) error {
 	delete(ch.consumers, m.ConsumerTag)
 	ch.mu.Unlock()
 	if ok {
-		cs.q.Cancel(cs.id)
-		ch.c.vhost.QueueIdle(ch.c.ctx, cs.q)
+		cs.cancel()
+		if cs.q != nil {
+			ch.c.vhost.QueueIdle(ch.c.ctx, cs.q)
+		}
 	}
 	ch.reply(m.NoWait, &spec.BasicCancelOK{ConsumerTag: m.ConsumerTag})
 	return nil
 }
 
 func (ch *channel) basicGet(m *spec.BasicGet) error {
+	if _, ok := ch.c.vhost.Stream(m.Queue); ok {
+		return newError(spec.PreconditionFailed, m, "queue '%s' is a stream: basic.get is not supported", m.Queue)
+	}
 	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
 	if err != nil {
 		return err
@@ -223,7 +260,7 @@ func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool
 	// One call per queue and level: a multiple ack of a prefetch window
 	// is one state change and one acks-log write, not one per message.
 	type key struct {
-		q     *broker.MQueue
+		q     broker.Settler
 		level uint8
 	}
 	groups := map[key][]int64{}
@@ -249,7 +286,7 @@ func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool
 // with requeue; Tern always requeues, as RabbitMQ does).
 func (ch *channel) recover() {
 	ch.mu.Lock()
-	queues := map[*broker.MQueue]bool{}
+	queues := map[broker.Settler]bool{}
 	for _, u := range ch.unacked {
 		queues[u.q] = true
 	}
@@ -258,6 +295,27 @@ func (ch *channel) recover() {
 	for q := range queues {
 		q.ChannelClosed(ch.qid)
 	}
+}
+
+// streamOffset reads x-stream-offset: "first", "last", "next" (the
+// default), a numeric offset, or a timestamp.
+func streamOffset(v any) (broker.StreamOffset, error) {
+	switch x := v.(type) {
+	case nil:
+		return broker.StreamOffset{Kind: "next"}, nil
+	case string:
+		switch x {
+		case "first", "last", "next":
+			return broker.StreamOffset{Kind: x}, nil
+		}
+		return broker.StreamOffset{}, fmt.Errorf("invalid x-stream-offset %q", x)
+	case time.Time:
+		return broker.StreamOffset{Kind: "timestamp", Timestamp: x.UnixMilli()}, nil
+	}
+	if n, ok := toInt(v); ok {
+		return broker.StreamOffset{Kind: "offset", Offset: n}, nil
+	}
+	return broker.StreamOffset{}, fmt.Errorf("invalid x-stream-offset %v", v)
 }
 
 // publish routes a complete message. With confirms, the ack (or nack)

@@ -41,7 +41,7 @@ type channel struct {
 
 // unackedMsg is a delivery awaiting ack on this channel.
 type unackedMsg struct {
-	q      *broker.MQueue
+	q      broker.Settler
 	level  uint8
 	offset int64
 }
@@ -120,21 +120,23 @@ func (ch *channel) release() {
 	ch.mu.Lock()
 	cs := ch.consumers
 	ch.consumers = map[string]*consumer{}
-	queues := map[*broker.MQueue]bool{}
+	queues := map[broker.Settler]bool{}
 	for _, u := range ch.unacked {
 		queues[u.q] = true
 	}
 	ch.unacked = map[uint64]unackedMsg{}
 	ch.mu.Unlock()
 	for _, cons := range cs {
-		cons.q.Cancel(cons.id)
-		queues[cons.q] = true
+		cons.cancel()
+		queues[cons.settler()] = true
 	}
 	for q := range queues {
 		q.ChannelClosed(ch.qid)
 	}
 	for _, cons := range cs {
-		ch.c.vhost.QueueIdle(ch.c.ctx, cons.q)
+		if cons.q != nil {
+			ch.c.vhost.QueueIdle(ch.c.ctx, cons.q)
+		}
 	}
 }
 

@@ -57,8 +57,17 @@ func (ch *channel) queueDeclare(m *spec.QueueDeclare) error {
 	return nil
 }
 
+// checkQueue reports a missing or locked queue; streams are open to all.
+func (ch *channel) checkQueue(name string) error {
+	if _, ok := ch.c.vhost.Stream(name); ok {
+		return nil
+	}
+	_, err := ch.c.vhost.Queue(name, ch.c.id)
+	return err
+}
+
 func (ch *channel) queueBind(m *spec.QueueBind) error {
-	if _, err := ch.c.vhost.Queue(m.Queue, ch.c.id); err != nil {
+	if err := ch.checkQueue(m.Queue); err != nil {
 		return err
 	}
 	if err := ch.c.vhost.Bind(ch.c.ctx, m.Queue, true, m.Exchange, m.RoutingKey, m.Arguments); err != nil {
@@ -69,7 +78,7 @@ func (ch *channel) queueBind(m *spec.QueueBind) error {
 }
 
 func (ch *channel) queueUnbind(m *spec.QueueUnbind) error {
-	if _, err := ch.c.vhost.Queue(m.Queue, ch.c.id); err != nil {
+	if err := ch.checkQueue(m.Queue); err != nil {
 		return err
 	}
 	if err := ch.c.vhost.Unbind(ch.c.ctx, m.Queue, true, m.Exchange, m.RoutingKey, m.Arguments); err != nil {

@@ -28,7 +28,12 @@ type QueueConsumer interface {
 
 // Delivered is one message handed to a consumer or to basic.get.
 type Delivered struct {
-	Queue       *MQueue
+	// From settles the delivery (the queue or stream it came from).
+	From Settler
+	// StreamOffset is the record's offset for stream deliveries
+	// (x-stream-offset header).
+	StreamOffset int64
+	Queue        *MQueue
 	Consumer    queue.ConsumerID
 	Level       uint8
 	Offset      int64
@@ -273,7 +278,7 @@ func (q *MQueue) dispatch() {
 		c := q.consumers[d.Consumer]
 		q.mu.Unlock()
 		if c != nil {
-			c.Deliver(Delivered{Queue: q, Consumer: d.Consumer, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg})
+			c.Deliver(Delivered{From: q, Queue: q, Consumer: d.Consumer, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg})
 		}
 	}
 }
@@ -412,7 +417,7 @@ func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 		if !ok {
 			return Delivered{}, false, nil
 		}
-		return Delivered{Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
+		return Delivered{From: q, Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
 	}
 }
 

@@ -66,6 +66,10 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 		v.router = r
 		v.table.Store(r.Table())
 		for qname, rec := range a.queues[name] {
+			if rec.Args["x-queue-type"] == "stream" {
+				v.streams[qname] = &Stream{b: b, name: qname}
+				continue
+			}
 			spec, err := queueSpec(name, qname, true, false, rec.AutoDelete, rec.Args)
 			if err != nil {
 				return fmt.Errorf("%w: queue %s: %w", ErrStorage, qname, err)

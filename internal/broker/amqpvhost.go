@@ -30,9 +30,10 @@ type VHost struct {
 	b    *Broker
 
 	mu     sync.Mutex
-	router *exchange.Router
-	queues map[string]*MQueue
-	table  atomic.Pointer[exchange.Table]
+	router  *exchange.Router
+	queues  map[string]*MQueue
+	streams map[string]*Stream
+	table   atomic.Pointer[exchange.Table]
 }
 
 // amqpQueueRecord is a durable queue as the catalog stores it.
@@ -44,7 +45,7 @@ type amqpQueueRecord struct {
 }
 
 func newVHost(b *Broker, name string) *VHost {
-	v := &VHost{name: name, b: b, router: exchange.New(), queues: map[string]*MQueue{}}
+	v := &VHost{name: name, b: b, router: exchange.New(), queues: map[string]*MQueue{}, streams: map[string]*Stream{}}
 	v.table.Store(v.router.Table())
 	return v
 }
@@ -149,6 +150,7 @@ func (v *VHost) Unbind(ctx context.Context, dest string, toQueue bool, source, k
 // QueueDeclareResult is queue.declare-ok's content.
 type QueueDeclareResult struct {
 	Queue     *MQueue
+	Stream    *Stream
 	Name      string
 	Messages  int64
 	Consumers int
@@ -163,6 +165,13 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	defer v.mu.Unlock()
 	if name == "" && !passive {
 		name = "amq.gen-" + randomToken()
+	}
+	if st, ok := v.streams[name]; ok {
+		if !passive && args["x-queue-type"] != "stream" {
+			return QueueDeclareResult{}, fmt.Errorf("%w: inequivalent arg 'x-queue-type' for queue '%s' in vhost '%s'", ErrPreconditionFailed, name, v.name)
+		}
+		_, hw, _, _ := v.b.PartitionOffsets(st.name, 0)
+		return QueueDeclareResult{Stream: st, Name: name, Messages: hw}, nil
 	}
 	if q, ok := v.queues[name]; ok {
 		s := q.spec
@@ -180,6 +189,9 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	}
 	if strings.HasPrefix(name, "amq.") && !strings.HasPrefix(name, "amq.gen-") {
 		return QueueDeclareResult{}, fmt.Errorf("%w: queue name '%s' contains reserved prefix 'amq.*'", ErrAccessRefused, name)
+	}
+	if args["x-queue-type"] == "stream" {
+		return v.declareStream(ctx, name, durable, exclusive, autoDelete, args)
 	}
 	spec, err := queueSpec(v.name, name, durable, exclusive, autoDelete, args)
 	if err != nil {
@@ -218,6 +230,42 @@ func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
 	}
 	q.dir = dir
 	return q, nil
+}
+
+// declareStream creates a stream queue: the Kafka topic of the same name,
+// with one partition, created if it does not exist (so an existing Kafka
+// topic can be attached to exchanges as a stream). Streams are durable,
+// never exclusive or auto-delete, as in RabbitMQ.
+func (v *VHost) declareStream(ctx context.Context, name string, durable, exclusive, autoDelete bool, args map[string]any) (QueueDeclareResult, error) {
+	if !durable || exclusive || autoDelete {
+		return QueueDeclareResult{}, fmt.Errorf("%w: stream queue '%s' must be durable, not exclusive nor auto-delete", ErrPreconditionFailed, name)
+	}
+	if _, err := v.b.Topic(ctx, name, false); err != nil {
+		if _, err := v.b.CreateTopic(ctx, CreateTopicRequest{Name: name, Partitions: 1, ReplicationFactor: -1}); err != nil && !errors.Is(err, ErrTopicExists) {
+			return QueueDeclareResult{}, fmt.Errorf("%w: stream '%s': %w", ErrPreconditionFailed, name, err)
+		}
+	}
+	changes, err := v.router.AddQueue(name, true)
+	if err != nil {
+		return QueueDeclareResult{}, mapExchangeError(err)
+	}
+	rec := amqpQueueRecord{Name: name, Args: exchange.Args(args)}
+	if err := v.b.meta.append(ctx, metaRecord{Type: metaAMQPQueue, VHost: v.name, AMQPQueue: &rec}); err != nil {
+		v.router.RemoveQueue(name)
+		return QueueDeclareResult{}, err
+	}
+	st := &Stream{b: v.b, name: name}
+	v.streams[name] = st
+	v.commit(changes)
+	return QueueDeclareResult{Stream: st, Name: name}, nil
+}
+
+// Stream returns a stream queue by name.
+func (v *VHost) Stream(name string) (*Stream, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st, ok := v.streams[name]
+	return st, ok
 }
 
 // wireDeadLetter makes a queue with a dead-letter exchange republish what
@@ -266,6 +314,9 @@ func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
 func (v *VHost) DeleteQueue(ctx context.Context, name string, ifUnused, ifEmpty bool, owner uint64) (int64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if s, ok := v.streams[name]; ok {
+		return 0, v.removeStreamLocked(ctx, s)
+	}
 	q, ok := v.queues[name]
 	if !ok {
 		return 0, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
@@ -301,6 +352,27 @@ func (v *VHost) removeQueueLocked(ctx context.Context, q *MQueue) error {
 	v.commit(changes)
 	err = q.close(true)
 	return errors.Join(err, os.RemoveAll(q.dir))
+}
+
+// removeStreamLocked deletes a stream queue and its topic.
+func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
+	changes, err := v.router.RemoveQueue(s.name)
+	if err != nil {
+		return mapExchangeError(err)
+	}
+	if err := v.b.meta.append(ctx, metaRecord{Type: metaAMQPQueueDelete, VHost: v.name, AMQPQueue: &amqpQueueRecord{Name: s.name}}); err != nil {
+		return err
+	}
+	if err := v.logChanges(ctx, changes); err != nil {
+		return err
+	}
+	delete(v.streams, s.name)
+	v.commit(changes)
+	s.closeAll(true)
+	if err := v.b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
+		return err
+	}
+	return nil
 }
 
 // ConnectionClosed deletes the exclusive queues the connection owned.
@@ -353,14 +425,25 @@ func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, 
 	var waits []func() error
 	v.mu.Lock()
 	qs := make([]*MQueue, 0, len(names))
+	var streams []string
 	for _, n := range names {
 		if q := v.queues[n]; q != nil {
 			qs = append(qs, q)
+		} else if v.streams[n] != nil {
+			streams = append(streams, n)
 		}
 	}
 	v.mu.Unlock()
 	if m.Timestamp == 0 {
 		m.Timestamp = v.b.nowMs()
+	}
+	for _, n := range streams {
+		wait, err := v.b.publishStream(n, m)
+		if err != nil {
+			return res, nil, err
+		}
+		res.Routed = true
+		waits = append(waits, wait)
 	}
 	for _, q := range qs {
 		ok, wait, err := q.Publish(m)
@@ -401,6 +484,9 @@ func (v *VHost) QueueNames() []string {
 func (v *VHost) close() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	for _, s := range v.streams {
+		s.closeAll(false)
+	}
 	var errs []error
 	for _, q := range v.queues {
 		errs = append(errs, q.close(false))
@@ -494,7 +580,7 @@ func queueSpec(vhost, name string, durable, exclusive, autoDelete bool, args map
 			spec.DeadLetterRK = s
 		case "x-queue-type":
 			switch val {
-			case "classic", "quorum":
+			case "classic", "quorum", "stream":
 			default:
 				return spec, fmt.Errorf("%w: x-queue-type %v is not supported yet", ErrPreconditionFailed, val)
 			}

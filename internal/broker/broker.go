@@ -190,17 +190,20 @@ func (b *Broker) Close() error {
 
 func (b *Broker) closeLogs() error {
 	var errs []error
+	// Virtual hosts first: their stream consumers read topic partitions.
+	b.mu.Lock()
+	vhosts := b.vhosts
+	b.mu.Unlock()
+	for _, v := range vhosts {
+		errs = append(errs, v.close())
+	}
 	b.mu.Lock()
 	for _, t := range b.topics {
 		for _, p := range t.partitions {
 			errs = append(errs, p.close())
 		}
 	}
-	vhosts := b.vhosts
 	b.mu.Unlock()
-	for _, v := range vhosts {
-		errs = append(errs, v.close())
-	}
 	if b.groupLog != nil {
 		errs = append(errs, b.groupLog.Close())
 	}
