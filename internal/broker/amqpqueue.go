@@ -34,11 +34,11 @@ type Delivered struct {
 	// (x-stream-offset header).
 	StreamOffset int64
 	Queue        *MQueue
-	Consumer    queue.ConsumerID
-	Level       uint8
-	Offset      int64
-	Redelivered bool
-	Message     QueueMessage
+	Consumer     queue.ConsumerID
+	Level        uint8
+	Offset       int64
+	Redelivered  bool
+	Message      QueueMessage
 	// Remaining is the number of messages still ready (basic.get-ok).
 	Remaining int64
 }

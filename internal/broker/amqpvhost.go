@@ -29,7 +29,7 @@ type VHost struct {
 	name string
 	b    *Broker
 
-	mu     sync.Mutex
+	mu      sync.Mutex
 	router  *exchange.Router
 	queues  map[string]*MQueue
 	streams map[string]*Stream
