@@ -91,11 +91,13 @@ func TestMQueuePrefetchAckAndRequeue(t *testing.T) {
 	if string(got[0].Message.Body) != "0" || string(got[1].Message.Body) != "1" {
 		t.Fatalf("delivered %q, %q", got[0].Message.Body, got[1].Message.Body)
 	}
-	// Ack the first; reject the second with requeue: it comes back first.
-	if err := q.Ack(1, 0, got[0].Offset); err != nil {
+	// Reject the second with requeue: with the one credit that frees, it
+	// is delivered again before anything newer. Then ack the first.
+	if err := q.Reject(1, 0, true, got[1].Offset); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Reject(1, 0, true, got[1].Offset); err != nil {
+	c.wait(t, 3)
+	if err := q.Ack(1, 0, got[0].Offset); err != nil {
 		t.Fatal(err)
 	}
 	got = c.wait(t, 4)
