@@ -217,3 +217,57 @@ func TestDeadLetteringWithXDeath(t *testing.T) {
 		t.Fatal("application headers lost in dead-lettering")
 	}
 }
+
+func TestSingleActiveConsumer(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("sac", false, false, false, false, amqp.Table{"x-single-active-consumer": true})
+	_, ch1 := dial(t, b)
+	_, ch2 := dial(t, b)
+	d1, err := ch1.Consume("sac", "first", false, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := ch2.Consume("sac", "second", false, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		publish(t, ch, "sac", amqp.Publishing{Body: []byte(fmt.Sprint(i))})
+	}
+	for i := 0; i < 4; i++ {
+		d := recv(t, d1)
+		d.Ack(false)
+	}
+	select {
+	case d := <-d2:
+		t.Fatalf("inactive consumer got %q", d.Body)
+	case <-time.After(100 * time.Millisecond):
+	}
+	ch1.Close() // the active consumer leaves: the next one takes over
+	publish(t, ch, "sac", amqp.Publishing{Body: []byte("after")})
+	if d := recv(t, d2); string(d.Body) != "after" {
+		t.Fatalf("second consumer got %q", d.Body)
+	}
+}
+
+func TestConsumerPriority(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("cp", false, false, false, false, nil)
+	_, lowCh := dial(t, b)
+	_, highCh := dial(t, b)
+	low, _ := lowCh.Consume("cp", "low", false, false, false, false, amqp.Table{"x-priority": int32(1)})
+	high, _ := highCh.Consume("cp", "high", false, false, false, false, amqp.Table{"x-priority": int32(10)})
+	for i := 0; i < 5; i++ {
+		publish(t, ch, "cp", amqp.Publishing{Body: []byte(fmt.Sprint(i))})
+	}
+	for i := 0; i < 5; i++ {
+		recv(t, high).Ack(false)
+	}
+	select {
+	case d := <-low:
+		t.Fatalf("low-priority consumer got %q while the high one had credit", d.Body)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
