@@ -271,3 +271,48 @@ func TestConsumerPriority(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+func TestQueueExpires(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	if _, err := ch.QueueDeclare("short-lived", false, false, false, false, amqp.Table{"x-expires": int32(200)}); err != nil {
+		t.Fatal(err)
+	}
+	// A declare counts as use, so probe rarely: expiry is checked each second.
+	deadline := time.Now().Add(6 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(1500 * time.Millisecond)
+		_, probe := dial(t, b)
+		if _, err := probe.QueueDeclarePassive("short-lived", false, false, false, false, nil); err != nil {
+			return // gone, as x-expires says
+		}
+	}
+	t.Fatal("queue with x-expires=200ms still exists after 5s unused")
+}
+
+func TestRejectPublishDLX(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.ExchangeDeclare("overflow", "fanout", false, true, false, false, nil)
+	ch.QueueDeclare("spill", false, false, false, false, nil)
+	ch.QueueBind("spill", "", "overflow", false, nil)
+	ch.QueueDeclare("bounded", false, false, false, false, amqp.Table{
+		"x-max-length": int32(1), "x-overflow": "reject-publish-dlx", "x-dead-letter-exchange": "overflow",
+	})
+	publish(t, ch, "bounded", amqp.Publishing{Body: []byte("kept")})
+	publish(t, ch, "bounded", amqp.Publishing{Body: []byte("spilled")})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if d, ok, _ := ch.Get("spill", true); ok {
+			if string(d.Body) != "spilled" {
+				t.Fatalf("dead-lettered %q", d.Body)
+			}
+			if got := drain(t, ch, "bounded"); fmt.Sprint(got) != "[kept]" {
+				t.Fatalf("bounded queue holds %v", got)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("refused message was not dead-lettered")
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ternmq/tern/internal/broker/queue"
@@ -50,6 +51,7 @@ type MQueueSpec struct {
 	Args                             map[string]any
 	Config                           queue.Config
 	MessageTTL                       time.Duration // x-message-ttl; <0 none
+	Expires                          time.Duration // x-expires; 0 none
 	DeadLetterExchange, DeadLetterRK string
 	DeadLetterSet                    bool
 	// Owner is the connection that declared an exclusive queue.
@@ -79,6 +81,11 @@ type MQueue struct {
 	// deadLetter republishes a dead-lettered message (set by the virtual
 	// host when the queue has a dead-letter exchange; nil drops them).
 	deadLetter func(m QueueMessage, reason queue.Reason)
+	// lastUsed is when the queue was last declared, consumed from or
+	// published to (Unix ms), for x-expires; onExpire is called once it
+	// has been unused, without consumers, for longer than that.
+	lastUsed atomic.Int64
+	onExpire func()
 
 	wake chan struct{}
 	stop chan struct{}
@@ -134,9 +141,13 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 		return nil, fmt.Errorf("%w: recover queue %s: %w", ErrStorage, spec.Name, err)
 	}
 	q.st = st
-	go q.loop()
+	q.Touch()
 	return q, nil
 }
+
+// start runs the delivery loop; the caller sets the queue's hooks
+// (dead-lettering, expiry) before, so the loop never races them.
+func (q *MQueue) start() { go q.loop() }
 
 // Publish appends m to the queue. It returns whether the queue took it
 // (false under reject-publish overflow) and a wait function that returns
@@ -148,7 +159,14 @@ func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 		q.mu.Unlock()
 		return false, nil, fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
 	}
+	q.lastUsed.Store(q.now().UnixMilli())
 	if !q.st.Admit() {
+		if q.spec.Config.Overflow == queue.RejectPublishDLX && q.deadLetter != nil {
+			// Refused, and dead-lettered instead of stored (reason maxlen);
+			// the loop republishes it outside mu.
+			q.pendingDL = append(q.pendingDL, deadLettered{m, queue.ReasonMaxLen})
+			q.kick()
+		}
 		q.mu.Unlock()
 		return false, nil, nil
 	}
@@ -229,10 +247,28 @@ func (q *MQueue) loop() {
 			return
 		case <-q.wake:
 		case <-ttl.C:
+			if q.unusedTooLong() {
+				go q.onExpire() // takes the vhost lock, which waits for this loop
+				return
+			}
 		}
 		q.dispatch()
 	}
 }
+
+// unusedTooLong reports whether x-expires has passed with no consumer.
+func (q *MQueue) unusedTooLong() bool {
+	if q.spec.Expires <= 0 || q.onExpire == nil {
+		return false
+	}
+	q.mu.Lock()
+	consumers := len(q.consumers)
+	q.mu.Unlock()
+	return consumers == 0 && q.now().UnixMilli()-q.lastUsed.Load() >= q.spec.Expires.Milliseconds()
+}
+
+// Touch marks the queue used now (queue.declare, basic.get, consume).
+func (q *MQueue) Touch() { q.lastUsed.Store(q.now().UnixMilli()) }
 
 // dispatch delivers until messages or credit run out, reading each head
 // message first so expired ones are settled instead of delivered.
@@ -336,6 +372,7 @@ func (q *MQueue) Consume(spec queue.ConsumerSpec, c QueueConsumer) error {
 		q.mu.Unlock()
 		return fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
 	}
+	q.Touch()
 	if err := q.st.AddConsumer(spec); err != nil {
 		q.mu.Unlock()
 		return mapQueueError(err)
@@ -396,6 +433,7 @@ func (q *MQueue) ChannelClosed(ch queue.ChannelID) {
 
 // Get is basic.get.
 func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
+	q.Touch()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for {

@@ -64,6 +64,7 @@ func openTestMQueue(t *testing.T, spec MQueueSpec) *MQueue {
 	if err != nil {
 		t.Fatal(err)
 	}
+	q.start()
 	t.Cleanup(func() { q.close(false) })
 	return q
 }
@@ -119,6 +120,7 @@ func TestMQueueAcksSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	q.start()
 	for i := 0; i < 6; i++ {
 		if _, wait, err := q.Publish(QueueMessage{Body: []byte(fmt.Sprint(i)), Persistent: true}); err != nil || wait() != nil {
 			t.Fatal(err)
@@ -136,6 +138,7 @@ func TestMQueueAcksSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	q.start()
 	defer q.close(false)
 	if st := q.Stats(); st.Ready != 4 {
 		t.Fatalf("ready after reopen = %d, want 4 (1 redelivered + 3 never delivered)", st.Ready)

@@ -79,6 +79,8 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 				return err
 			}
 			v.wireDeadLetter(q)
+			v.wireExpiry(q)
+			q.start()
 			v.queues[qname] = q
 			keep[rec.ID] = true
 		}

@@ -181,6 +181,7 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 		if !passive && (s.Durable != durable || s.Exclusive != exclusive || s.AutoDelete != autoDelete) {
 			return QueueDeclareResult{}, fmt.Errorf("%w: inequivalent arg for queue '%s' in vhost '%s'", ErrPreconditionFailed, name, v.name)
 		}
+		q.Touch()
 		st := q.Stats()
 		return QueueDeclareResult{Queue: q, Name: name, Messages: st.Ready, Consumers: st.Consumers}, nil
 	}
@@ -216,6 +217,8 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 		return QueueDeclareResult{}, err
 	}
 	v.wireDeadLetter(q)
+	v.wireExpiry(q)
+	q.start()
 	v.queues[name] = q
 	v.commit(changes)
 	return QueueDeclareResult{Queue: q, Name: name}, nil
@@ -258,6 +261,24 @@ func (v *VHost) declareStream(ctx context.Context, name string, durable, exclusi
 	v.streams[name] = st
 	v.commit(changes)
 	return QueueDeclareResult{Stream: st, Name: name}, nil
+}
+
+// wireExpiry deletes the queue once x-expires passes unused.
+func (v *VHost) wireExpiry(q *MQueue) {
+	if q.spec.Expires <= 0 {
+		return
+	}
+	q.onExpire = func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.queues[q.spec.Name] != q {
+			return
+		}
+		v.b.logger.Info("queue expired (x-expires)", "queue", q.spec.Name, "vhost", v.name)
+		if err := v.removeQueueLocked(context.Background(), q); err != nil {
+			v.b.logger.Warn("expired queue not removed", "queue", q.spec.Name, "err", err)
+		}
+	}
 }
 
 // Stream returns a stream queue by name.
@@ -565,6 +586,11 @@ func queueSpec(vhost, name string, durable, exclusive, autoDelete bool, args map
 				return spec, bad(k, val)
 			}
 			spec.MessageTTL = time.Duration(n) * time.Millisecond
+		case "x-expires":
+			if !isNum || n <= 0 {
+				return spec, bad(k, val)
+			}
+			spec.Expires = time.Duration(n) * time.Millisecond
 		case "x-dead-letter-exchange":
 			s, ok := val.(string)
 			if !ok {
