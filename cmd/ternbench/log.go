@@ -27,6 +27,9 @@ func logScenario() scenario {
 }
 
 func runLog(ctx context.Context, o options, log *slog.Logger) (res result, err error) {
+	if o.inflight == 0 {
+		o.inflight = 1024
+	}
 	topic := o.topic
 	if topic == "" {
 		topic = fmt.Sprintf("ternbench-log-%d", time.Now().UnixNano())

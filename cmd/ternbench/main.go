@@ -1,8 +1,10 @@
-// Command ternbench is a load generator for Kafka-protocol brokers: Tern,
-// or any peer that speaks the Kafka protocol. Each scenario prints one JSON
-// summary line on stdout, for scripts, and a table on stderr, for people.
+// Command ternbench is a load generator for Kafka and AMQP 0-9-1 brokers:
+// Tern, or any peer that speaks those protocols (Kafka, RabbitMQ). Each
+// scenario prints one JSON summary line on stdout, for scripts, and a
+// table on stderr, for people.
 //
 //	ternbench -brokers 127.0.0.1:9092 -partitions 6 -size 1024 -records 500000 log
+//	ternbench -amqp-url amqp://guest:guest@127.0.0.1:5672/ -size 16 -duration 15s queue fanout
 //
 // Scenarios live one per file (log.go, …) and are listed in scenarios().
 package main
@@ -48,6 +50,13 @@ type options struct {
 	timeout    time.Duration
 	keep       bool
 	label      string
+
+	// AMQP scenarios.
+	amqpURL      string
+	publishers   int
+	prefetch     int
+	ackEvery     int
+	fanoutQueues int
 }
 
 // run parses args, runs the named scenarios in order and returns the exit
@@ -64,16 +73,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.size, "size", 1024, "record value size in bytes (random, incompressible; no key, no compression)")
 	fs.IntVar(&o.producers, "producers", 4, "producer clients (idempotent, acks=all), each with its own connection")
 	fs.IntVar(&o.consumers, "consumers", 2, "consumer clients; partitions are split between them")
-	fs.IntVar(&o.inflight, "inflight", 1024, "records each producer may have un-acked (buffered or in flight) before Produce blocks")
+	fs.IntVar(&o.inflight, "inflight", 0, "records each producer (publisher) may have un-acked before it blocks (0: 1024 for log, 256 for AMQP)")
 	fs.DurationVar(&o.linger, "linger", 5*time.Millisecond, "producer linger per partition batch")
 	fs.IntVar(&o.batchBytes, "batch-bytes", 1<<20, "largest producer record batch in bytes")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for the whole run, all phases")
 	fs.BoolVar(&o.keep, "keep", false, "keep the topic after the run")
 	fs.StringVar(&o.label, "label", "", "free-form label copied into the JSON line (e.g. \"tern fsync=always\")")
+	fs.StringVar(&o.amqpURL, "amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "AMQP 0-9-1 broker `URL` for the queue and fanout scenarios")
+	fs.IntVar(&o.publishers, "publishers", 2, "AMQP publishers of the queue scenario, each with its own connection (fanout has one)")
+	fs.IntVar(&o.prefetch, "prefetch", 100, "AMQP consumer prefetch (basic.qos) per consumer")
+	fs.IntVar(&o.ackEvery, "ack-every", 1, "AMQP consumers ack every `k` deliveries with multiple=true (1: ack each message)")
+	fs.IntVar(&o.fanoutQueues, "fanout-queues", 10, "durable queues bound to the fanout exchange, one consumer each")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of ternbench itself to `file`")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "ternbench — load generator for Kafka-protocol brokers\n\n"+
+		fmt.Fprintf(fs.Output(), "ternbench — load generator for Kafka and AMQP 0-9-1 brokers\n\n"+
 			"Usage:\n  ternbench [flags] [scenario ...]   (default scenario: log)\n\nScenarios:\n")
 		for _, s := range scenarios() {
 			fmt.Fprintf(fs.Output(), "  %-8s %s\n", s.name, s.usage)
@@ -150,7 +164,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		res.Scenario = s.name
 		res.Label = o.label
-		res.Brokers = strings.Join(o.brokers, ",")
+		if res.Brokers == "" {
+			res.Brokers = strings.Join(o.brokers, ",")
+		}
 		res.Time = start.UTC().Format(time.RFC3339)
 		res.DurationS = round(time.Since(start).Seconds(), 3)
 		res.Go = runtime.Version()
@@ -179,8 +195,14 @@ func (o *options) validate() error {
 		return fmt.Errorf("-size %d: want ≥ 1", o.size)
 	case o.producers < 1 || o.consumers < 1:
 		return fmt.Errorf("-producers %d, -consumers %d: want ≥ 1", o.producers, o.consumers)
-	case o.inflight < 1:
-		return fmt.Errorf("-inflight %d: want ≥ 1", o.inflight)
+	case o.inflight < 0:
+		return fmt.Errorf("-inflight %d: want ≥ 0", o.inflight)
+	case o.publishers < 1 || o.fanoutQueues < 1:
+		return fmt.Errorf("-publishers %d, -fanout-queues %d: want ≥ 1", o.publishers, o.fanoutQueues)
+	case o.prefetch < 0:
+		return fmt.Errorf("-prefetch %d: want ≥ 0 (0: unlimited)", o.prefetch)
+	case o.ackEvery < 1 || (o.prefetch > 0 && o.ackEvery > o.prefetch):
+		return fmt.Errorf("-ack-every %d: want 1 … -prefetch (%d)", o.ackEvery, o.prefetch)
 	case o.batchBytes < o.size+128:
 		return fmt.Errorf("-batch-bytes %d: must exceed -size plus record overhead", o.batchBytes)
 	case o.timeout <= 0:
@@ -213,7 +235,28 @@ func printTable(w io.Writer, rs []result) {
 	if len(rs) == 0 {
 		return
 	}
+	var kafka, amqpRs []result
+	for _, r := range rs {
+		if r.Queues > 0 {
+			amqpRs = append(amqpRs, r)
+		} else {
+			kafka = append(kafka, r)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if len(amqpRs) > 0 {
+		fmt.Fprintln(tw, "scenario\tqueues\tsize\tconfirmed\tpublish msg/s\tconfirm p50 ms\tconfirm p99 ms\tdelivered\tdeliver msg/s\te2e p50 ms\te2e p99 ms\te2e max ms\tseconds\t")
+		for _, r := range amqpRs {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t\n",
+				r.Scenario, r.Queues, r.Size, r.Records, r.ProduceMsgs, r.P50Ms, r.P99Ms,
+				r.ConsumedRecords, r.ConsumeMsgs, r.E2EP50Ms, r.E2EP99Ms, r.E2EMaxMs, r.DurationS)
+		}
+	}
+	if len(kafka) == 0 {
+		tw.Flush()
+		return
+	}
+	rs = kafka
 	fmt.Fprintln(tw, "scenario\tpartitions\tsize\trecords\tproduce MB/s\tmsgs/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\tconsume MB/s\tconsumed\tseconds\t")
 	for _, r := range rs {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%d\t%.1f\t\n",

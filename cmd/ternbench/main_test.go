@@ -60,11 +60,73 @@ func TestUsage(t *testing.T) {
 		{[]string{"nosuch"}, 2, "unknown scenario"},
 		{[]string{"-partitions", "0", "log"}, 2, "-partitions"},
 		{[]string{"-batch-bytes", "10", "log"}, 2, "-batch-bytes"},
+		{[]string{"-ack-every", "200", "-prefetch", "100", "queue"}, 2, "-ack-every"},
+		{[]string{"-publishers", "0", "queue"}, 2, "-publishers"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), tc.args, &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("run %v = %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
 		}
+	}
+}
+
+// TestAMQPScenarios runs the queue and fanout scenarios tiny against an
+// in-process broker and checks their JSON lines.
+func TestAMQPScenarios(t *testing.T) {
+	b := testbroker.Start(t)
+	for _, tc := range []struct {
+		scenario         string
+		args             []string
+		queues, deliver  int64
+		publishers, cons int
+	}{
+		{"queue", []string{"-publishers", "2", "-consumers", "2", "-ack-every", "1"}, 1, 200, 2, 2},
+		{"queue", []string{"-publishers", "1", "-consumers", "3", "-ack-every", "7", "-prefetch", "10"}, 1, 200, 1, 3},
+		{"fanout", []string{"-fanout-queues", "3"}, 3, 600, 1, 3},
+	} {
+		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-amqp-url", b.AMQPURL, "-records", "200", "-size", "16",
+				"-inflight", "8", "-duration", "30s", "-label", "test"}, tc.args...)
+			args = append(args, tc.scenario)
+			if code := run(ctx, args, &stdout, &stderr); code != 0 {
+				t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("want one JSON line, got %d:\n%s", len(lines), stdout.String())
+			}
+			var r result
+			dec := json.NewDecoder(strings.NewReader(lines[0]))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&r); err != nil {
+				t.Fatalf("parse %q: %v", lines[0], err)
+			}
+			if strings.Contains(lines[0], "guest:guest") || !strings.Contains(r.Brokers, b.AMQPAddr) {
+				t.Errorf("broker = %q: want the URL of %s without its password", r.Brokers, b.AMQPAddr)
+			}
+			if r.Scenario != tc.scenario || r.Size != 16 || r.Label != "test" || int64(r.Queues) != tc.queues ||
+				r.Producers != tc.publishers || r.Consumers != tc.cons || r.Inflight != 8 {
+				t.Errorf("header fields wrong: %+v", r)
+			}
+			if r.Records != 200 || r.TargetRecords != 200 || r.ConsumedRecords != tc.deliver {
+				t.Errorf("confirmed = %d, delivered = %d; want 200 and %d", r.Records, r.ConsumedRecords, tc.deliver)
+			}
+			if r.ProduceMsgs <= 0 || r.ConsumeMsgs <= 0 {
+				t.Errorf("rates not positive: %+v", r)
+			}
+			if !(0 < r.P50Ms && r.P50Ms <= r.P99Ms && r.P99Ms <= r.MaxMs) {
+				t.Errorf("confirm latency out of order: p50 %v p99 %v max %v", r.P50Ms, r.P99Ms, r.MaxMs)
+			}
+			if !(0 < r.E2EP50Ms && r.E2EP50Ms <= r.E2EP99Ms && r.E2EP99Ms <= r.E2EP999Ms && r.E2EP999Ms <= r.E2EMaxMs) {
+				t.Errorf("e2e latency out of order: %+v", r)
+			}
+			if !strings.Contains(stderr.String(), "deliver msg/s") {
+				t.Errorf("no table on stderr:\n%s", stderr.String())
+			}
+		})
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"math"
 )
 
-// A scenario is one workload. Each lives in its own file (log.go; later
-// queue.go, fanout.go, latency.go, backlog.go for AMQP) and is listed in
+// A scenario is one workload. Each lives in its own file (log.go for Kafka;
+// queue.go and fanout.go for AMQP, on the engine in amqp.go) and is listed in
 // scenarios(). run must honour ctx, bound its own time and record count,
 // clean up what it created, and fill the measured fields of result;
 // main fills the common ones (scenario, brokers, time, duration).
@@ -21,12 +21,20 @@ type scenario struct {
 func scenarios() []scenario {
 	return []scenario{
 		logScenario(),
+		queueScenario(),
+		fanoutScenario(),
 	}
 }
 
 // result is the JSON summary line of one scenario run. Rates use
 // MB = 10^6 bytes of record values (keys and headers are empty);
 // latencies are per record, from the Produce call to the ack callback.
+//
+// For the AMQP scenarios (queue, fanout) broker is the URL without its
+// password, topic the queue (or exchange) name, producers the publishers,
+// records/produce_* the confirmed publishes, p50_ms… the publish→confirm
+// latency, consumed_records/consume_* the deliveries over all queues and
+// e2e_* the publish→delivery latency (timestamp in the body).
 type result struct {
 	Scenario   string  `json:"scenario"`
 	Label      string  `json:"label,omitempty"`
@@ -38,6 +46,9 @@ type result struct {
 	Consumers  int     `json:"consumers"`
 	Inflight   int     `json:"inflight"`
 	LingerMs   float64 `json:"linger_ms"`
+	Queues     int     `json:"queues,omitempty"`    // AMQP
+	Prefetch   int     `json:"prefetch,omitempty"`  // AMQP
+	AckEvery   int     `json:"ack_every,omitempty"` // AMQP: multiple-ack every k deliveries (1: each)
 
 	TargetRecords int64   `json:"target_records"`
 	Records       int64   `json:"records"` // acknowledged by the broker
@@ -54,6 +65,11 @@ type result struct {
 	ConsumeS        float64 `json:"consume_s"`
 	ConsumeMBs      float64 `json:"consume_mb_s"`
 	ConsumeMsgs     float64 `json:"consume_msgs_s"`
+	Redelivered     int64   `json:"redelivered,omitempty"` // AMQP
+	E2EP50Ms        float64 `json:"e2e_p50_ms,omitempty"`  // AMQP
+	E2EP99Ms        float64 `json:"e2e_p99_ms,omitempty"`
+	E2EP999Ms       float64 `json:"e2e_p999_ms,omitempty"`
+	E2EMaxMs        float64 `json:"e2e_max_ms,omitempty"`
 
 	DurationS float64 `json:"duration"` // whole scenario, seconds
 	Time      string  `json:"time"`     // start, RFC 3339 UTC
