@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# AMQP 0-9-1: Tern vs RabbitMQ on this machine, as docs/benchmarks.md
+# ("AMQP: Tern vs RabbitMQ") reports it. Installs RabbitMQ from Debian when
+# missing, starts it as a plain background process (no systemd) on
+# 127.0.0.1, starts Tern with --fsync always, and runs the same ternbench
+# scenarios against both, alternating broker per run:
+#
+#   queue  16 B   (2 publishers, 2 consumers, confirms, persistent, durable queue)
+#   queue  1 KiB
+#   fanout 1 KiB  (1 publisher → fanout exchange → 10 durable queues, 10 consumers)
+#
+# then prints medians per broker and scenario and the Tern/RabbitMQ ratios.
+# Every command is printed before it runs. Both brokers are stopped at exit.
+#
+#   bench/amqp-compare.sh
+#   RUNS=5 DURATION=15s bench/amqp-compare.sh
+#   BENCH_DIR=/mnt/nvme/tmp bench/amqp-compare.sh   # disk under test
+#
+# Needs: go, jq; apt-get (root) if rabbitmq-server is not installed. If
+# RabbitMQ cannot be installed or started, it says so and measures Tern only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-6s}      # publish phase per run; consumers then drain the backlog
+RECORDS=${RECORDS:-5000000}   # upper bound; DURATION normally ends the run first
+PUBLISHERS=${PUBLISHERS:-2}
+CONSUMERS=${CONSUMERS:-2}
+INFLIGHT=${INFLIGHT:-256}
+PREFETCH=${PREFETCH:-100}
+ACK_EVERY=${ACK_EVERY:-1}
+RABBIT_PORT=${RABBIT_PORT:-5673}
+BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
+
+WORK=$(mktemp -d "$BENCH_DIR/amqp-compare.XXXXXX")
+TERN_PID=
+RABBIT_PID=
+EPMD_BEFORE=$(pgrep -x epmd || true)
+RABBIT_OK=
+export HOME_RABBIT="$WORK/rabbit"
+
+# rabbit_env runs a command with the environment of our private RabbitMQ node.
+rabbit_env() {
+  env HOME="$HOME_RABBIT" \
+    RABBITMQ_NODENAME=bench@localhost \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$RABBIT_PORT" \
+    RABBITMQ_DIST_PORT=$((RABBIT_PORT + 20000)) \
+    RABBITMQ_MNESIA_BASE="$HOME_RABBIT/mnesia" \
+    RABBITMQ_LOG_BASE="$HOME_RABBIT/log" \
+    RABBITMQ_CONFIG_FILE="$HOME_RABBIT/rabbitmq" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$HOME_RABBIT/enabled_plugins" \
+    RABBITMQ_PID_FILE="$HOME_RABBIT/rabbit.pid" \
+    "$@"
+}
+
+cleanup() {
+  if [ -n "$TERN_PID" ] && kill -0 "$TERN_PID" 2>/dev/null; then
+    kill "$TERN_PID" && wait "$TERN_PID" 2>/dev/null || true
+  fi
+  if [ -n "$RABBIT_PID" ] && kill -0 "$RABBIT_PID" 2>/dev/null; then
+    rabbit_env rabbitmqctl stop >/dev/null 2>&1 || kill "$RABBIT_PID" 2>/dev/null || true
+    wait "$RABBIT_PID" 2>/dev/null || true
+  fi
+  # RabbitMQ starts epmd as a daemon; stop it only if it was not running before.
+  local e
+  if [ -z "$EPMD_BEFORE" ]; then
+    sleep 1
+    for e in $(pgrep -x epmd || true); do kill "$e" 2>/dev/null || true; done
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+run() {
+  printf '\n$ %s\n' "$*"
+  "$@"
+}
+section() { printf '\n## %s\n' "$*"; }
+
+# wait_port HOST PORT SECONDS: wait until a TCP port accepts connections.
+wait_port() {
+  local deadline=$((SECONDS + $3))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+section "Machine ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+run nproc
+run uname -r
+printf '\n$ lscpu | grep "Model name"\n'; lscpu | grep 'Model name' || true
+run uptime
+run go version
+run df -h "$WORK"
+run git log -1 --format='%h %s'
+
+section "Build"
+run go build -o "$WORK/tern" ./cmd/tern
+run go build -o "$WORK/ternbench" ./cmd/ternbench
+
+section "RabbitMQ"
+if ! command -v rabbitmq-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    printf '\n$ apt-get update && apt-get install -y rabbitmq-server\n'
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server; } \
+      >"$WORK/apt.log" 2>&1 || { tail -20 "$WORK/apt.log"; echo "RabbitMQ install FAILED"; }
+  else
+    echo "rabbitmq-server is not installed and apt-get (as root) is not available"
+  fi
+fi
+# The Debian /usr/sbin/rabbitmq-server wrapper switches to the rabbitmq
+# user; the scripts in /usr/lib/rabbitmq/bin run as whoever calls them.
+RMQ_BIN=/usr/lib/rabbitmq/bin
+[ -x "$RMQ_BIN/rabbitmq-server" ] || RMQ_BIN=$(dirname "$(command -v rabbitmq-server 2>/dev/null || echo /nonexistent/x)")
+if [ -x "$RMQ_BIN/rabbitmq-server" ]; then
+  export PATH="$RMQ_BIN:$PATH"
+  mkdir -p "$HOME_RABBIT/mnesia" "$HOME_RABBIT/log"
+  echo "[]." >"$HOME_RABBIT/enabled_plugins"
+  # Defaults throughout (classic queues, default fsync behaviour); only the
+  # listener is pinned to loopback, where guest/guest is allowed.
+  printf 'loopback_users.guest = true\nlisteners.tcp.default = 127.0.0.1:%s\n' "$RABBIT_PORT" >"$HOME_RABBIT/rabbitmq.conf"
+  printf '\n$ RABBITMQ_NODE_PORT=%s RABBITMQ_NODENAME=bench@localhost RABBITMQ_MNESIA_BASE=%s HOME=%s rabbitmq-server &\n' \
+    "$RABBIT_PORT" "$HOME_RABBIT/mnesia" "$HOME_RABBIT"
+  rabbit_env rabbitmq-server >"$WORK/rabbit.out" 2>&1 &
+  RABBIT_PID=$!
+  if wait_port 127.0.0.1 "$RABBIT_PORT" 90 && run rabbit_env rabbitmqctl await_startup --timeout 60 >/dev/null; then
+    RABBIT_OK=1
+    RABBIT_VERSION=$(rabbit_env rabbitmqctl version 2>/dev/null || echo unknown)
+    echo "RabbitMQ $RABBIT_VERSION running (pid $RABBIT_PID) on 127.0.0.1:$RABBIT_PORT"
+    run rabbit_env rabbitmqctl status | grep -Ei 'RabbitMQ version|Erlang|Data directory' || true
+  else
+    tail -30 "$WORK/rabbit.out" || true
+    echo "RabbitMQ did NOT start; measuring Tern only"
+  fi
+else
+  echo "RabbitMQ is NOT available here; measuring Tern only"
+fi
+
+section "Tern (--fsync always)"
+mkdir -p "$WORK/data"
+printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data --kafka.listen 127.0.0.1:0 --amqp.listen 127.0.0.1:0 --fsync always"
+"$WORK/tern" serve --data.dir "$WORK/data" --kafka.listen 127.0.0.1:0 --amqp.listen 127.0.0.1:0 --fsync always \
+  >"$WORK/tern.log" 2>&1 &
+TERN_PID=$!
+TERN_AMQP=
+for _ in $(seq 100); do
+  TERN_AMQP=$(sed -n 's/.*tern is ready.* amqp=\([^ ]*\).*/\1/p' "$WORK/tern.log")
+  [ -n "$TERN_AMQP" ] && break
+  sleep 0.1
+done
+[ -n "$TERN_AMQP" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
+echo "tern pid $TERN_PID, AMQP on $TERN_AMQP"
+
+declare -A URL=([tern]="amqp://guest:guest@$TERN_AMQP/")
+BROKERS=(tern)
+if [ -n "$RABBIT_OK" ]; then
+  URL[rabbitmq]="amqp://guest:guest@127.0.0.1:$RABBIT_PORT/"
+  BROKERS=(tern rabbitmq)
+fi
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# broker_pid NAME: the process whose CPU we charge to the broker (for
+# RabbitMQ the Erlang VM, beam.smp, a child of the start script).
+broker_pid() {
+  if [ "$1" = tern ]; then echo "$TERN_PID"; return; fi
+  local p
+  # The node name is not on beam's command line; our node's HOME is.
+  for p in $(pgrep -x beam.smp || true); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "HOME=$HOME_RABBIT"; then echo "$p"; return; fi
+  done
+  echo 0
+}
+TICK=$(getconf CLK_TCK)
+
+section "Runs (RUNS=$RUNS, alternating brokers; DURATION=$DURATION per run)"
+: >"$WORK/results.jsonl"
+COMMON=(-duration "$DURATION" -records "$RECORDS" -publishers "$PUBLISHERS" -consumers "$CONSUMERS"
+  -inflight "$INFLIGHT" -prefetch "$PREFETCH" -ack-every "$ACK_EVERY" -log-level warn -timeout 3m)
+for i in $(seq "$RUNS"); do
+  for shape in "queue 16" "queue 1024" "fanout 1024"; do
+    read -r scen size <<<"$shape"
+    # Alternate which broker goes first, so neither always runs second.
+    order=("${BROKERS[@]}")
+    if [ $((i % 2)) = 0 ] && [ "${#BROKERS[@]}" = 2 ]; then order=(rabbitmq tern); fi
+    for b in "${order[@]}"; do
+      pid=$(broker_pid "$b")
+      before=$(cpu_ticks "$pid")
+      printf '\n$ ternbench -amqp-url %s -size %s %s -label %s %s\n' "${URL[$b]}" "$size" "${COMMON[*]}" "$b/run$i" "$scen"
+      if "$WORK/ternbench" -amqp-url "${URL[$b]}" -size "$size" "${COMMON[@]}" -label "$b/run$i" "$scen" \
+        >"$WORK/run.json" 2>"$WORK/run.err"; then
+        after=$(cpu_ticks "$pid")
+        jq -c --arg b "$b" --argjson cpu "$(awk -v t="$((after - before))" -v hz="$TICK" 'BEGIN{printf "%.2f", t/hz}')" \
+          '. + {system: $b, broker_cpu_s: $cpu}' "$WORK/run.json" | tee -a "$WORK/results.jsonl"
+      else
+        echo "FAILED ($b $scen $size):"; tail -5 "$WORK/run.err"
+      fi
+    done
+  done
+done
+run uptime
+
+section "Medians over $RUNS runs"
+jq -s -r '
+  def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
+  def r1: (. * 10 | round) / 10;
+  group_by([.scenario, .size, .system]) | sort_by([.[0].scenario, .[0].size, .[0].system])[] |
+  "\(.[0].system)\t\(.[0].scenario)\t\(.[0].size)\truns=\(length)\t" +
+  "publish \(map(.produce_msgs_s)|median|floor) msg/s (runs \(map(.produce_msgs_s|floor)|join(", ")))\t" +
+  "deliver \(map(.consume_msgs_s)|median|floor) msg/s\t" +
+  "e2e p50 \(map(.e2e_p50_ms)|median) ms p99 \(map(.e2e_p99_ms)|median) ms\t" +
+  "confirm p50 \(map(.p50_ms)|median) ms p99 \(map(.p99_ms)|median) ms\t" +
+  "broker cpu \(map(.broker_cpu_s)|median|r1) s"
+' "$WORK/results.jsonl" | column -t -s $'\t'
+
+if [ -n "$RABBIT_OK" ]; then
+  section "Tern / RabbitMQ (medians)"
+  jq -s -r '
+    def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
+    def r2: (. * 100 | round) / 100;
+    group_by([.scenario, .size])[] |
+    (map(select(.system == "tern"))) as $t | (map(select(.system == "rabbitmq"))) as $r |
+    select(($t|length) > 0 and ($r|length) > 0) |
+    ($t|map(.produce_msgs_s)|median) as $tp | ($r|map(.produce_msgs_s)|median) as $rp |
+    ($t|map(.consume_msgs_s)|median) as $tc | ($r|map(.consume_msgs_s)|median) as $rc |
+    ($t|map(.e2e_p99_ms)|median) as $tl | ($r|map(.e2e_p99_ms)|median) as $rl |
+    "\(.[0].scenario) \(.[0].size) B: publish \($tp/$rp|r2)x, deliver \($tc/$rc|r2)x, e2e p99 \($tl|r2) vs \($rl|r2) ms; " +
+    "target (>= 2x throughput, p99 no worse): " +
+    (if ($tp/$rp) >= 2 and ($tc/$rc) >= 2 and $tl <= $rl then "MET" else "NOT met" end)
+  ' "$WORK/results.jsonl"
+  echo
+  echo "RabbitMQ $RABBIT_VERSION, classic queues (the default queue type), persistent messages, publisher confirms."
+fi
