@@ -2,6 +2,7 @@ package amqp_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/ternmq/tern/internal/amqp/spec"
+	"github.com/ternmq/tern/internal/config"
 	"github.com/ternmq/tern/internal/testbroker"
 )
 
@@ -245,5 +249,38 @@ func TestHeartbeats(t *testing.T) {
 		if f.Type == spec.FrameHeartbeat {
 			sawHeartbeat = true
 		}
+	}
+}
+
+// TestResourceAlarmBlocksPublishers starts a broker whose disk alarm is
+// on from the start (the free-space limit is above any disk): capable
+// clients get connection.blocked, and their publishes are held.
+func TestResourceAlarmBlocksPublishers(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithConfig(func(c *config.Config) { c.DiskFreeLimit = 1 << 62 }))
+	// No conn.Close: a blocked connection is not read from, so the
+	// client's close would wait for an answer; the broker's shutdown at
+	// the end of the test closes it instead.
+	conn, err := amqp.Dial(b.AMQPURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 1))
+	ch, _ := conn.Channel()
+	ch.QueueDeclare("held", false, false, false, false, nil)
+	ch.Confirm(false)
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 1))
+	ch.PublishWithContext(context.Background(), "", "held", false, false, amqp.Publishing{Body: []byte("x")})
+	select {
+	case bl := <-blocked:
+		if !bl.Active {
+			t.Fatalf("blocking %+v", bl)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection.blocked for a publish during the disk alarm")
+	}
+	select {
+	case c := <-confirms:
+		t.Fatalf("publish confirmed (%+v) during a resource alarm", c)
+	case <-time.After(300 * time.Millisecond):
 	}
 }

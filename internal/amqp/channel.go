@@ -259,6 +259,17 @@ func (ch *channel) contentBody(payload []byte) error {
 func (ch *channel) publishComplete() error {
 	m, hdr, props, body := ch.pending, ch.pendingHdr, ch.pendingProp, ch.body
 	ch.pending, ch.pendingHdr, ch.body = nil, nil, nil
+	if gate := ch.c.s.publishGate(); gate != nil {
+		// Resource alarm: hold this publish, and by holding the reader,
+		// everything behind it on the socket (TCP backpressure), as
+		// RabbitMQ does with a blocked connection.
+		ch.c.notifyBlocked(true)
+		select {
+		case <-gate:
+		case <-ch.c.ctx.Done():
+			return nil
+		}
+	}
 	if err := ch.publish(m, hdr, props, body); err != nil {
 		return ch.fail(err, m)
 	}

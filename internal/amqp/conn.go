@@ -47,6 +47,24 @@ type conn struct {
 	mu       sync.Mutex
 	channels map[uint16]*channel
 	closing  bool // connection.close sent or received
+
+	// canBlock: the client announced the connection.blocked capability;
+	// blocked: we told it so and owe it connection.unblocked.
+	canBlock bool
+	blocked  atomic.Bool
+}
+
+// notifyBlocked tells a capable client that publishing is blocked (once
+// per alarm) or unblocked again.
+func (c *conn) notifyBlocked(on bool) {
+	if !c.canBlock {
+		return
+	}
+	if on && c.blocked.CompareAndSwap(false, true) {
+		c.sendMethod(0, &spec.ConnectionBlocked{Reason: "low on disk"})
+	} else if !on && c.blocked.CompareAndSwap(true, false) {
+		c.sendMethod(0, &spec.ConnectionUnblocked{})
+	}
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -89,6 +107,7 @@ func (c *conn) Serve() {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.stopping.Load() {
 		c.logger.Info("closing amqp connection", "user", c.user, "err", err)
 	}
+	c.s.track(c, false)
 	c.closeChannels()
 	if c.vhost != nil {
 		c.vhost.ConnectionClosed(context.Background(), c.id)
@@ -458,7 +477,11 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		return e
 	}
 	c.vhost = v
+	if caps, ok := startOK.ClientProperties["capabilities"].(spec.Table); ok {
+		c.canBlock, _ = caps["connection.blocked"].(bool)
+	}
 	c.sendMethod(0, &spec.ConnectionOpenOK{})
+	c.s.track(c, true)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,13 @@ type Server struct {
 	logger *slog.Logger
 	net    *netserve.Server
 	connID atomic.Uint64
+
+	// While the broker's resource alarm is on, gate is an open channel
+	// that publishers wait on (it is closed when the alarm clears), and
+	// connections that understand it are sent connection.blocked.
+	mu    sync.Mutex
+	gate  chan struct{}
+	conns map[*conn]struct{}
 }
 
 // NewServer builds a server; call Serve to accept connections.
@@ -58,7 +66,58 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 128 << 20
 	}
-	return &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger)}
+	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
+	b.OnResourceAlarm(s.onAlarm)
+	return s
+}
+
+// onAlarm blocks or releases publishers when the broker's resource alarm
+// changes, as RabbitMQ does on a disk or memory alarm.
+func (s *Server) onAlarm(on bool) {
+	s.mu.Lock()
+	switch {
+	case on && s.gate == nil:
+		s.gate = make(chan struct{})
+	case !on && s.gate != nil:
+		close(s.gate)
+		s.gate = nil
+	default:
+		s.mu.Unlock()
+		return
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	if on {
+		s.logger.Warn("resource alarm: publishers blocked")
+	} else {
+		s.logger.Info("resource alarm cleared: publishers unblocked")
+	}
+	if !on { // blocked is announced per connection when it next publishes
+		for _, c := range conns {
+			c.notifyBlocked(false)
+		}
+	}
+}
+
+// publishGate returns a channel to wait on before accepting a publish,
+// or nil when publishing is allowed.
+func (s *Server) publishGate() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gate
+}
+
+func (s *Server) track(c *conn, live bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if live {
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
 }
 
 // Serve accepts on ln until Shutdown.

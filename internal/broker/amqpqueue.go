@@ -77,6 +77,8 @@ type MQueue struct {
 	// could be trimmed, republished by the delivery loop outside mu (a
 	// queue may dead-letter into itself).
 	pendingDL []deadLettered
+	// trimTo is each level's low-water mark not yet applied to its log.
+	trimTo []int64
 
 	// deadLetter republishes a dead-lettered message (set by the virtual
 	// host when the queue has a dead-letter exchange; nil drops them).
@@ -141,6 +143,7 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 		return nil, fmt.Errorf("%w: recover queue %s: %w", ErrStorage, spec.Name, err)
 	}
 	q.st = st
+	q.trimTo = make([]int64, len(q.logs))
 	q.Touch()
 	return q, nil
 }
@@ -223,13 +226,24 @@ func (q *MQueue) applyLocked(fx queue.Effects) {
 			q.logger.Error("queue acks not recorded; they may be redelivered after a restart", "queue", q.spec.Name, "err", err)
 		}
 	}
+	// The low-water mark is only remembered here: trimming writes and
+	// fsyncs the log's start-offset checkpoint, far too costly per ack.
+	// The delivery loop trims once a second (trimLocked); until then the
+	// acks log is what keeps settled messages from coming back.
 	for _, m := range fx.LowWater {
-		if int(m.Level) < len(q.logs) {
-			l := q.logs[m.Level]
-			if m.Offset > l.StartOffset() && m.Offset <= l.HighWatermark() {
-				if err := l.DeleteRecordsBefore(m.Offset); err != nil {
-					q.logger.Warn("queue low-water trim failed", "queue", q.spec.Name, "err", err)
-				}
+		if int(m.Level) < len(q.trimTo) {
+			q.trimTo[m.Level] = max(q.trimTo[m.Level], m.Offset)
+		}
+	}
+}
+
+// trimLocked frees the segments below each level's low-water mark.
+func (q *MQueue) trimLocked() {
+	for lv, off := range q.trimTo {
+		l := q.logs[lv]
+		if off > l.StartOffset() && off <= l.HighWatermark() {
+			if err := l.DeleteRecordsBefore(off); err != nil {
+				q.logger.Warn("queue low-water trim failed", "queue", q.spec.Name, "err", err)
 			}
 		}
 	}
@@ -247,6 +261,9 @@ func (q *MQueue) loop() {
 			return
 		case <-q.wake:
 		case <-ttl.C:
+			q.mu.Lock()
+			q.trimLocked()
+			q.mu.Unlock()
 			if q.unusedTooLong() {
 				go q.onExpire() // takes the vhost lock, which waits for this loop
 				return

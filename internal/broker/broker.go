@@ -34,6 +34,9 @@ type Config struct {
 	// FS is the filesystem every log uses; nil means the real one. Tests
 	// inject faults through it.
 	FS vfs.FS
+	// DiskFreeLimit raises the resource alarm (publishers blocked) when
+	// the data directory's filesystem has fewer free bytes. Zero disables.
+	DiskFreeLimit int64
 	// DeadLetterProps rewrites an AMQP message's encoded properties for
 	// dead-lettering (x-death headers, expiration removed) and returns its
 	// headers for routing. The AMQP adapter provides it, since only it
@@ -78,6 +81,7 @@ type Broker struct {
 	producerIDEnd   int64 // ids below this are reserved in the metadata log
 	closed          bool
 
+	alarm     diskAlarm
 	meta      *metaLog
 	groupLog  *storage.Log
 	Groups    *group.Coordinator
@@ -141,6 +145,12 @@ func Open(cfg Config) (*Broker, error) {
 	if cfg.RetentionCheckInterval > 0 {
 		b.bg.Add(1)
 		go b.retentionLoop()
+	}
+	if cfg.DiskFreeLimit > 0 {
+		b.alarm.limit, b.alarm.freeFn = cfg.DiskFreeLimit, statfsFree(cfg.DataDir)
+		b.alarm.check()
+		b.bg.Add(1)
+		go b.alarmLoop()
 	}
 	return b, nil
 }

@@ -54,6 +54,10 @@ type Config struct {
 	// Group holds consumer-group coordinator settings.
 	Group GroupConfig
 
+	// DiskFreeLimit blocks publishers while the data directory's disk has
+	// fewer free bytes (RabbitMQ's disk_free_limit). Default 50 MB; 0 off.
+	DiskFreeLimit int64
+
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown.
 	ShutdownTimeout time.Duration
 	// RetentionCheckInterval is how often retention runs
@@ -112,6 +116,7 @@ func Default() Config {
 			MaxSessionTimeout:     30 * time.Minute,
 			InitialRebalanceDelay: 3 * time.Second,
 		},
+		DiskFreeLimit:          50_000_000,
 		ShutdownTimeout:        10 * time.Second,
 		RetentionCheckInterval: 5 * time.Minute,
 	}

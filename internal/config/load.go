@@ -54,6 +54,7 @@ func settings() []setting {
 		dur("group.max.session.timeout", "largest consumer session timeout accepted", func(c *Config) *time.Duration { return &c.Group.MaxSessionTimeout }),
 		dur("group.initial.rebalance.delay", "wait for more members before the first rebalance of an empty group", func(c *Config) *time.Duration { return &c.Group.InitialRebalanceDelay }),
 		integer("group.max.size", "most members in one group (0 unlimited)", func(c *Config) *int { return &c.Group.MaxSize }),
+		i64("disk.free.limit", "block publishers below this many free bytes on the data disk (0 off)", func(c *Config) *int64 { return &c.DiskFreeLimit }),
 		dur("shutdown.timeout", "how long shutdown waits for in-flight requests", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("retention.check.interval", "how often retention runs", func(c *Config) *time.Duration { return &c.RetentionCheckInterval }),
 	}

@@ -163,6 +163,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
 		Logger:                 logger,
 		DeadLetterProps:        amqp.DeadLetterProps,
+		DiskFreeLimit:          cfg.DiskFreeLimit,
 	}, nil
 }
 
