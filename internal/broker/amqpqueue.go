@@ -79,6 +79,15 @@ type MQueue struct {
 	pendingDL []deadLettered
 	// trimTo is each level's low-water mark not yet applied to its log.
 	trimTo []int64
+	// ackBuf holds settled ranges not yet written to the acks log.
+	ackBuf queue.Effects
+	// readCache holds the last 64 KiB read from a level log (guarded by mu).
+	readCache struct {
+		valid       bool
+		level       uint8
+		first, next int64
+		raw         []byte
+	}
 
 	// deadLetter republishes a dead-lettered message (set by the virtual
 	// host when the queue has a dead-letter exchange; nil drops them).
@@ -222,8 +231,15 @@ func (q *MQueue) applyLocked(fx queue.Effects) {
 		}
 	}
 	if len(fx.Settled) > 0 {
-		if err := q.acks.record(fx.Settled, q.st.State()); err != nil {
-			q.logger.Error("queue acks not recorded; they may be redelivered after a restart", "queue", q.spec.Name, "err", err)
+		// Buffered: the delivery loop writes them in one append when it
+		// next wakes (or at once past a bound), so a consumer acking one
+		// message at a time costs one acks-log write per loop pass, not
+		// per ack. An ack lost to a crash only means a redelivery.
+		q.ackBuf.Merge(queue.Effects{Settled: fx.Settled})
+		if len(q.ackBuf.Settled) >= 256 {
+			q.flushAcksLocked()
+		} else {
+			q.kick()
 		}
 	}
 	// The low-water mark is only remembered here: trimming writes and
@@ -235,6 +251,17 @@ func (q *MQueue) applyLocked(fx queue.Effects) {
 			q.trimTo[m.Level] = max(q.trimTo[m.Level], m.Offset)
 		}
 	}
+}
+
+// flushAcksLocked writes buffered settled ranges to the acks log.
+func (q *MQueue) flushAcksLocked() {
+	if len(q.ackBuf.Settled) == 0 {
+		return
+	}
+	if err := q.acks.record(q.ackBuf.Settled, q.st.State()); err != nil {
+		q.logger.Error("queue acks not recorded; they may be redelivered after a restart", "queue", q.spec.Name, "err", err)
+	}
+	q.ackBuf.Settled = q.ackBuf.Settled[:0]
 }
 
 // trimLocked frees the segments below each level's low-water mark.
@@ -290,6 +317,9 @@ func (q *MQueue) Touch() { q.lastUsed.Store(q.now().UnixMilli()) }
 // dispatch delivers until messages or credit run out, reading each head
 // message first so expired ones are settled instead of delivered.
 func (q *MQueue) dispatch() {
+	q.mu.Lock()
+	q.flushAcksLocked()
+	q.mu.Unlock()
 	for {
 		q.mu.Lock()
 		if q.deleted {
@@ -344,19 +374,37 @@ func (q *MQueue) expired(m QueueMessage) bool {
 	return q.spec.MessageTTL >= 0 && now >= m.Timestamp+q.spec.MessageTTL.Milliseconds()
 }
 
-// read loads the message at offset of level lv from the log.
+// read loads the message at offset of level lv from the log. Reads go
+// 64 KiB at a time into a small cache: the delivery loop reads messages
+// in offset order, so one read serves the next many deliveries.
 func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
-	l := q.logs[lv]
-	s, err := l.Read(off, 1, l.HighWatermark())
-	if err != nil {
-		return QueueMessage{}, err
+	c := &q.readCache
+	if !(c.valid && c.level == lv && off >= c.first && off < c.next) {
+		l := q.logs[lv]
+		s, err := l.Read(off, 64<<10, l.HighWatermark())
+		if err != nil {
+			return QueueMessage{}, err
+		}
+		c.raw, err = s.AppendTo(c.raw[:0])
+		s.Release()
+		if err != nil {
+			c.valid = false
+			return QueueMessage{}, err
+		}
+		c.valid, c.level, c.first, c.next = len(c.raw) > 0, lv, off, off
+		if b, err := message.ParseHeader(c.raw); err == nil {
+			c.first = b.BaseOffset
+		}
+		for p := c.raw; len(p) > 0; {
+			b, err := message.ParseHeader(p)
+			if err != nil {
+				break
+			}
+			c.next = b.LastOffset() + 1
+			p = p[len(b.Raw):]
+		}
 	}
-	raw, err := s.AppendTo(nil)
-	s.Release()
-	if err != nil {
-		return QueueMessage{}, err
-	}
-	for p := raw; len(p) > 0; {
+	for p := c.raw; len(p) > 0; {
 		b, err := message.ParseHeader(p)
 		if err != nil {
 			return QueueMessage{}, err
@@ -368,12 +416,18 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 			}
 			for _, r := range recs {
 				if r.Offset == off {
-					return decodeQueueMessage(r)
+					m, err := decodeQueueMessage(r)
+					// The cache buffer is reused: the message must not
+					// alias it.
+					m.Body = append([]byte(nil), m.Body...)
+					m.Props = append([]byte(nil), m.Props...)
+					return m, err
 				}
 			}
 		}
 		p = p[len(b.Raw):]
 	}
+	c.valid = false
 	return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
 }
 
@@ -501,6 +555,7 @@ func (q *MQueue) close(cancel bool) error {
 		return nil
 	}
 	q.deleted = true
+	q.flushAcksLocked()
 	cs := q.consumers
 	q.consumers = map[queue.ConsumerID]QueueConsumer{}
 	q.mu.Unlock()
