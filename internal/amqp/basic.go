@@ -120,7 +120,7 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 	}
 	prio := 0
 	if p, ok := m.Arguments["x-priority"]; ok {
-		n, isNum := toInt(p)
+		n, isNum := broker.ArgInt(p)
 		if !isNum {
 			ch.mu.Unlock()
 			return newError(spec.PreconditionFailed, m, "invalid x-priority %v", p)
@@ -151,27 +151,6 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 	return nil
 }
 
-func toInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	}
-	return 0, false
-}
 
 func (ch *channel) basicCancel(m *spec.BasicCancel) error {
 	ch.mu.Lock()
@@ -312,7 +291,7 @@ func streamOffset(v any) (broker.StreamOffset, error) {
 	case time.Time:
 		return broker.StreamOffset{Kind: "timestamp", Timestamp: x.UnixMilli()}, nil
 	}
-	if n, ok := toInt(v); ok {
+	if n, ok := broker.ArgInt(v); ok {
 		return broker.StreamOffset{Kind: "offset", Offset: n}, nil
 	}
 	return broker.StreamOffset{}, fmt.Errorf("invalid x-stream-offset %v", v)

@@ -34,7 +34,7 @@ func DeadLetterProps(props []byte, d broker.DeathInfo) ([]byte, map[string]any, 
 			continue
 		}
 		if t["queue"] == d.Queue && t["reason"] == d.Reason {
-			n, _ := toInt(t["count"])
+			n, _ := broker.ArgInt(t["count"])
 			t["count"] = n + 1
 			t["time"] = d.Time.UTC().Truncate(1e9)
 			// The most recent death goes first.

@@ -547,7 +547,7 @@ func queueSpec(vhost, name string, durable, exclusive, autoDelete bool, args map
 		return fmt.Errorf("%w: invalid arg '%s' for queue '%s' in vhost '%s': %v", ErrPreconditionFailed, k, name, vhost, v)
 	}
 	for k, val := range args {
-		n, isNum := argInt(val)
+		n, isNum := ArgInt(val)
 		switch k {
 		case "x-max-priority":
 			if !isNum || n < 0 || n > 255 {
@@ -615,7 +615,9 @@ func queueSpec(vhost, name string, durable, exclusive, autoDelete bool, args map
 	return spec, nil
 }
 
-func argInt(v any) (int64, bool) {
+// ArgInt reads an integer argument or header value of any of the integer
+// types a field table decodes to.
+func ArgInt(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int8:
 		return int64(n), true
