@@ -151,7 +151,6 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 	return nil
 }
 
-
 func (ch *channel) basicCancel(m *spec.BasicCancel) error {
 	ch.mu.Lock()
 	cs, ok := ch.consumers[m.ConsumerTag]
