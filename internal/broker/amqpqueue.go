@@ -87,6 +87,8 @@ type MQueue struct {
 		level       uint8
 		first, next int64
 		raw         []byte
+		pos         int   // byte position of the last batch served
+		posOff      int64 // its base offset
 	}
 
 	// deadLetter republishes a dead-lettered message (set by the virtual
@@ -392,6 +394,7 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 			return QueueMessage{}, err
 		}
 		c.valid, c.level, c.first, c.next = len(c.raw) > 0, lv, off, off
+		c.pos, c.posOff = 0, 0
 		if b, err := message.ParseHeader(c.raw); err == nil {
 			c.first = b.BaseOffset
 		}
@@ -404,12 +407,19 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 			p = p[len(b.Raw):]
 		}
 	}
-	for p := c.raw; len(p) > 0; {
+	// Deliveries go forward: resume the scan where the last one ended,
+	// or a 64 KiB buffer of small messages is scanned once per message.
+	pos := 0
+	if c.pos <= len(c.raw) && off >= c.posOff {
+		pos = c.pos
+	}
+	for p := c.raw[pos:]; len(p) > 0; {
 		b, err := message.ParseHeader(p)
 		if err != nil {
 			return QueueMessage{}, err
 		}
 		if off >= b.BaseOffset && off <= b.LastOffset() {
+			c.pos, c.posOff = len(c.raw)-len(p), b.BaseOffset
 			recs, err := message.Records(b, 0)
 			if err != nil {
 				return QueueMessage{}, err
