@@ -319,11 +319,18 @@ func (q *MQueue) Touch() { q.lastUsed.Store(q.now().UnixMilli()) }
 // dispatch delivers until messages or credit run out, reading each head
 // message first so expired ones are settled instead of delivered.
 func (q *MQueue) dispatch() {
-	q.mu.Lock()
-	q.flushAcksLocked()
-	q.mu.Unlock()
+	type out struct {
+		c QueueConsumer
+		d Delivered
+	}
+	// Up to dispatchBatch deliveries are decided per lock acquisition:
+	// publishers hold the lock across their write, and taking it once per
+	// message made the delivery loop the queue's bottleneck.
+	const dispatchBatch = 64
+	batch := make([]out, 0, dispatchBatch)
 	for {
 		q.mu.Lock()
+		q.flushAcksLocked()
 		if q.deleted {
 			q.mu.Unlock()
 			return
@@ -336,34 +343,43 @@ func (q *MQueue) dispatch() {
 			}
 			continue
 		}
-		lv, off, ok := q.st.Head()
-		if !ok {
-			q.mu.Unlock()
-			return
-		}
-		msg, err := q.read(lv, off)
-		if err != nil {
-			q.mu.Unlock()
-			q.logger.Error("queue read failed", "queue", q.spec.Name, "level", lv, "offset", off, "err", err)
-			return
-		}
-		if q.expired(msg) {
-			fx, _ := q.st.Expire(lv, off)
+		batch = batch[:0]
+		more := true
+		for len(batch) < dispatchBatch {
+			lv, off, ok := q.st.Head()
+			if !ok {
+				more = false
+				break
+			}
+			msg, err := q.read(lv, off)
+			if err != nil {
+				q.logger.Error("queue read failed", "queue", q.spec.Name, "level", lv, "offset", off, "err", err)
+				more = false
+				break
+			}
+			if q.expired(msg) {
+				fx, _ := q.st.Expire(lv, off)
+				q.applyLocked(fx)
+				continue
+			}
+			ds, fx := q.st.Dispatch(1)
 			q.applyLocked(fx)
-			q.mu.Unlock()
-			continue
+			if len(ds) == 0 {
+				more = false
+				break
+			}
+			d := ds[0]
+			if c := q.consumers[d.Consumer]; c != nil {
+				batch = append(batch, out{c, Delivered{From: q, Queue: q, Consumer: d.Consumer, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg}})
+			}
 		}
-		ds, fx := q.st.Dispatch(1)
-		q.applyLocked(fx)
-		if len(ds) == 0 {
-			q.mu.Unlock()
-			return
-		}
-		d := ds[0]
-		c := q.consumers[d.Consumer]
+		pendingDL := len(q.pendingDL) > 0
 		q.mu.Unlock()
-		if c != nil {
-			c.Deliver(Delivered{From: q, Queue: q, Consumer: d.Consumer, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg})
+		for _, o := range batch {
+			o.c.Deliver(o.d)
+		}
+		if !more && !pendingDL {
+			return
 		}
 	}
 }
