@@ -83,7 +83,7 @@ func (ch *channel) handleFrame(f spec.Frame) error {
 		}
 		err = ch.method(m)
 		if err != nil {
-			err = ch.fail(err, m)
+			err = toAMQPError(err, m)
 		}
 	case spec.FrameHeader:
 		err = ch.contentHeader(f.Payload)
@@ -98,11 +98,6 @@ func (ch *channel) handleFrame(f spec.Frame) error {
 		return nil
 	}
 	return err
-}
-
-// fail turns a method's error into its reply.
-func (ch *channel) fail(err error, m spec.Method) error {
-	return toAMQPError(err, m)
 }
 
 // closeWith closes the channel with a soft error: requeue its unacked
@@ -271,7 +266,7 @@ func (ch *channel) publishComplete() error {
 		}
 	}
 	if err := ch.publish(m, hdr, props, body); err != nil {
-		return ch.fail(err, m)
+		return toAMQPError(err, m)
 	}
 	return nil
 }

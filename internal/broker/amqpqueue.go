@@ -346,21 +346,13 @@ func (q *MQueue) dispatch() {
 		batch = batch[:0]
 		more := true
 		for len(batch) < dispatchBatch {
-			lv, off, ok := q.st.Head()
+			msg, ok, err := q.liveHeadLocked()
+			if err != nil {
+				q.logger.Error("queue read failed", "queue", q.spec.Name, "err", err)
+			}
 			if !ok {
 				more = false
 				break
-			}
-			msg, err := q.read(lv, off)
-			if err != nil {
-				q.logger.Error("queue read failed", "queue", q.spec.Name, "level", lv, "offset", off, "err", err)
-				more = false
-				break
-			}
-			if q.expired(msg) {
-				fx, _ := q.st.Expire(lv, off)
-				q.applyLocked(fx)
-				continue
 			}
 			ds, fx := q.st.Dispatch(1)
 			q.applyLocked(fx)
@@ -462,6 +454,27 @@ type deadLettered struct {
 	reason queue.Reason
 }
 
+// liveHeadLocked returns the message Dispatch or Get would hand out next,
+// first settling expired ones at the head (TTL is applied at the head, as
+// in RabbitMQ). ok is false when nothing is ready.
+func (q *MQueue) liveHeadLocked() (msg QueueMessage, ok bool, err error) {
+	for {
+		lv, off, ok := q.st.Head()
+		if !ok {
+			return QueueMessage{}, false, nil
+		}
+		msg, err := q.read(lv, off)
+		if err != nil {
+			return QueueMessage{}, false, fmt.Errorf("%w: read level %d offset %d: %w", ErrStorage, lv, off, err)
+		}
+		if !q.expired(msg) {
+			return msg, true, nil
+		}
+		fx, _ := q.st.Expire(lv, off)
+		q.applyLocked(fx)
+	}
+}
+
 // Consume registers a consumer.
 func (q *MQueue) Consume(spec queue.ConsumerSpec, c QueueConsumer) error {
 	q.mu.Lock()
@@ -533,27 +546,16 @@ func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 	q.Touch()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for {
-		lv, off, ok := q.st.Head()
-		if !ok {
-			return Delivered{}, false, nil
-		}
-		msg, err := q.read(lv, off)
-		if err != nil {
-			return Delivered{}, false, fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-		if q.expired(msg) {
-			fx, _ := q.st.Expire(lv, off)
-			q.applyLocked(fx)
-			continue
-		}
-		d, fx, ok := q.st.Get(ch, noAck)
-		q.applyLocked(fx)
-		if !ok {
-			return Delivered{}, false, nil
-		}
-		return Delivered{From: q, Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
+	msg, ok, err := q.liveHeadLocked()
+	if !ok || err != nil {
+		return Delivered{}, false, err
 	}
+	d, fx, ok := q.st.Get(ch, noAck)
+	q.applyLocked(fx)
+	if !ok {
+		return Delivered{}, false, nil
+	}
+	return Delivered{From: q, Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
 }
 
 // Purge settles every ready message and returns how many.

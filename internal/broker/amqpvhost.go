@@ -80,10 +80,8 @@ func (v *VHost) logChanges(ctx context.Context, changes []exchange.Change) error
 	return v.b.meta.append(ctx, recs...)
 }
 
-func (v *VHost) commit(changes []exchange.Change) {
-	v.table.Store(v.router.Table())
-	_ = changes
-}
+// commit publishes the router's new table to lock-free publishers.
+func (v *VHost) commit() { v.table.Store(v.router.Table()) }
 
 // DeclareExchange is exchange.declare; passive only checks existence.
 func (v *VHost) DeclareExchange(ctx context.Context, name, kind string, passive, durable, autoDelete, internal bool, args map[string]any) error {
@@ -114,7 +112,7 @@ func (v *VHost) mutate(ctx context.Context, fn func(*exchange.Router) ([]exchang
 		}
 		return err
 	}
-	v.commit(changes)
+	v.commit()
 	return nil
 }
 
@@ -175,8 +173,8 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	}
 	if q, ok := v.queues[name]; ok {
 		s := q.spec
-		if s.Exclusive && s.Owner != owner {
-			return QueueDeclareResult{}, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+		if err := v.checkOwner(q, owner); err != nil {
+			return QueueDeclareResult{}, err
 		}
 		if !passive && (s.Durable != durable || s.Exclusive != exclusive || s.AutoDelete != autoDelete) {
 			return QueueDeclareResult{}, fmt.Errorf("%w: inequivalent arg for queue '%s' in vhost '%s'", ErrPreconditionFailed, name, v.name)
@@ -200,8 +198,8 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	}
 	spec.Owner = owner
 	id := randomToken()
-	changes, err := v.router.AddQueue(name, durable)
-	if err != nil {
+	// Queue additions are logged with their storage ids, not as changes.
+	if _, err := v.router.AddQueue(name, durable); err != nil {
 		return QueueDeclareResult{}, mapExchangeError(err)
 	}
 	if durable {
@@ -220,7 +218,7 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	v.wireExpiry(q)
 	q.start()
 	v.queues[name] = q
-	v.commit(changes)
+	v.commit()
 	return QueueDeclareResult{Queue: q, Name: name}, nil
 }
 
@@ -248,8 +246,7 @@ func (v *VHost) declareStream(ctx context.Context, name string, durable, exclusi
 			return QueueDeclareResult{}, fmt.Errorf("%w: stream '%s': %w", ErrPreconditionFailed, name, err)
 		}
 	}
-	changes, err := v.router.AddQueue(name, true)
-	if err != nil {
+	if _, err := v.router.AddQueue(name, true); err != nil {
 		return QueueDeclareResult{}, mapExchangeError(err)
 	}
 	rec := amqpQueueRecord{Name: name, Args: exchange.Args(args)}
@@ -259,7 +256,7 @@ func (v *VHost) declareStream(ctx context.Context, name string, durable, exclusi
 	}
 	st := &Stream{b: v.b, name: name}
 	v.streams[name] = st
-	v.commit(changes)
+	v.commit()
 	return QueueDeclareResult{Stream: st, Name: name}, nil
 }
 
@@ -316,6 +313,14 @@ func (v *VHost) wireDeadLetter(q *MQueue) {
 	}
 }
 
+// checkOwner refuses another connection's exclusive queue (405).
+func (v *VHost) checkOwner(q *MQueue, owner uint64) error {
+	if q.spec.Exclusive && q.spec.Owner != owner {
+		return fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, q.spec.Name, v.name)
+	}
+	return nil
+}
+
 // Queue returns a queue by name, checking exclusive ownership.
 func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
 	v.mu.Lock()
@@ -324,8 +329,8 @@ func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
 	}
-	if q.spec.Exclusive && q.spec.Owner != owner {
-		return nil, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+	if err := v.checkOwner(q, owner); err != nil {
+		return nil, err
 	}
 	return q, nil
 }
@@ -342,8 +347,8 @@ func (v *VHost) DeleteQueue(ctx context.Context, name string, ifUnused, ifEmpty 
 	if !ok {
 		return 0, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
 	}
-	if q.spec.Exclusive && q.spec.Owner != owner {
-		return 0, fmt.Errorf("%w: cannot obtain exclusive access to locked queue '%s' in vhost '%s'", ErrResourceLocked, name, v.name)
+	if err := v.checkOwner(q, owner); err != nil {
+		return 0, err
 	}
 	st := q.Stats()
 	if ifUnused && st.Consumers > 0 {
@@ -370,7 +375,7 @@ func (v *VHost) removeQueueLocked(ctx context.Context, q *MQueue) error {
 		return err
 	}
 	delete(v.queues, name)
-	v.commit(changes)
+	v.commit()
 	err = q.close(true)
 	return errors.Join(err, os.RemoveAll(q.dir))
 }
@@ -388,7 +393,7 @@ func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
 		return err
 	}
 	delete(v.streams, s.name)
-	v.commit(changes)
+	v.commit()
 	s.closeAll(true)
 	if err := v.b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
 		return err

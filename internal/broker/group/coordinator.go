@@ -138,26 +138,10 @@ func (c *Coordinator) Join(ctx context.Context, r JoinRequest) JoinResponse {
 		c.mu.Unlock()
 		return JoinResponse{Err: ErrCoordinatorNotAvailable, MemberID: r.MemberID}
 	}
-	c.lastReq++
-	id := c.lastReq
-	ch := make(chan JoinResponse, 1)
-	c.joinWaiters[id] = ch
-	c.handle(c.m.join(c.cfg.Now(), id, r))
-	c.mu.Unlock()
-	select {
-	case resp := <-ch:
-		return resp
-	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.joinWaiters, id)
-		c.mu.Unlock()
-		select {
-		case resp := <-ch: // answered while we were giving up
-			return resp
-		default:
-			return JoinResponse{Err: fmt.Errorf("group: join not answered: %w", ctx.Err()), MemberID: r.MemberID}
-		}
-	}
+	return await(c, ctx, c.joinWaiters, func(id reqID) effects { return c.m.join(c.cfg.Now(), id, r) },
+		func(err error) JoinResponse {
+			return JoinResponse{Err: fmt.Errorf("group: join not answered: %w", err), MemberID: r.MemberID}
+		})
 }
 
 // Sync handles SyncGroup. A follower blocks until the leader's SyncGroup
@@ -171,24 +155,35 @@ func (c *Coordinator) Sync(ctx context.Context, r SyncRequest) SyncResponse {
 		c.mu.Unlock()
 		return SyncResponse{Err: ErrCoordinatorNotAvailable}
 	}
+	return await(c, ctx, c.syncWaiters, func(id reqID) effects { return c.m.sync(c.cfg.Now(), id, r) },
+		func(err error) SyncResponse {
+			return SyncResponse{Err: fmt.Errorf("group: sync not answered: %w", err)}
+		})
+}
+
+// await registers a waiter for a new request id in waiters, feeds the
+// request to the state machine (c.mu held, as on entry; released here),
+// and blocks until the answer or ctx's end. A request given up on is
+// unregistered; an answer that raced the give-up still wins.
+func await[R any](c *Coordinator, ctx context.Context, waiters map[reqID]chan R, feed func(reqID) effects, gaveUp func(error) R) R {
 	c.lastReq++
 	id := c.lastReq
-	ch := make(chan SyncResponse, 1)
-	c.syncWaiters[id] = ch
-	c.handle(c.m.sync(c.cfg.Now(), id, r))
+	ch := make(chan R, 1)
+	waiters[id] = ch
+	c.handle(feed(id))
 	c.mu.Unlock()
 	select {
 	case resp := <-ch:
 		return resp
 	case <-ctx.Done():
 		c.mu.Lock()
-		delete(c.syncWaiters, id)
+		delete(waiters, id)
 		c.mu.Unlock()
 		select {
 		case resp := <-ch:
 			return resp
 		default:
-			return SyncResponse{Err: fmt.Errorf("group: sync not answered: %w", ctx.Err())}
+			return gaveUp(ctx.Err())
 		}
 	}
 }
