@@ -72,11 +72,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-run() {
-  printf '\n$ %s\n' "$*"
-  "$@"
-}
-section() { printf '\n## %s\n' "$*"; }
+. scripts/bench-lib.sh
 
 # wait_port HOST PORT SECONDS: wait until a TCP port accepts connections.
 wait_port() {
@@ -88,18 +84,8 @@ wait_port() {
   return 1
 }
 
-section "Machine ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
-run nproc
-run uname -r
-printf '\n$ lscpu | grep "Model name"\n'; lscpu | grep 'Model name' || true
-run uptime
-run go version
-run df -h "$WORK"
-run git log -1 --format='%h %s'
-
-section "Build"
-run go build -o "$WORK/tern" ./cmd/tern
-run go build -o "$WORK/ternbench" ./cmd/ternbench
+machine_facts
+build_binaries
 
 section "RabbitMQ"
 if ! command -v rabbitmq-server >/dev/null 2>&1; then
@@ -161,7 +147,6 @@ if [ -n "$RABBIT_OK" ]; then
   BROKERS=(tern rabbitmq)
 fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # broker_pid NAME: the process whose CPU we charge to the broker (for
 # RabbitMQ the Erlang VM, beam.smp, a child of the start script).
 broker_pid() {

@@ -32,26 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run prints a command, then runs it.
-run() {
-  printf '\n$ %s\n' "$*"
-  "$@"
-}
-section() { printf '\n## %s\n' "$*"; }
-
-section "Machine ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
-run nproc
-run free -g
-run uname -r
-printf '\n$ lscpu | head\n'; lscpu | head
-run uptime
-run go version
-run df -h "$WORK"
-run git log -1 --format='%h %s'
-
-section "Build"
-run go build -o "$WORK/tern" ./cmd/tern
-run go build -o "$WORK/ternbench" ./cmd/ternbench
+. scripts/bench-lib.sh
+machine_facts
+build_binaries
 
 section "Disk baseline: fsync'd sequential writes in $WORK"
 run dd if=/dev/zero of="$WORK/ddtest" bs=1M count=256 oflag=direct conv=fdatasync
@@ -88,8 +71,6 @@ done
 [ -n "$ADDR" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
 echo "tern pid $TERN_PID listening on $ADDR"
 
-# cpu_ticks prints the user+system clock ticks a process has used.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 : >"$WORK/results.jsonl"
 for i in $(seq "$RUNS"); do

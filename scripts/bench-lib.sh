@@ -1,0 +1,35 @@
+# Shared by scripts/bench.sh and bench/amqp-compare.sh: printing commands
+# before running them, section headers, the machine facts every benchmark
+# report starts with, building the binaries under test, and process CPU.
+# Source it after setting WORK.
+
+# run prints a command, then runs it.
+run() {
+  printf '\n$ %s\n' "$*"
+  "$@"
+}
+
+section() { printf '\n## %s\n' "$*"; }
+
+# machine_facts prints what docs/benchmarks.md records about the machine.
+machine_facts() {
+  section "Machine ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+  run nproc
+  run free -g
+  run uname -r
+  printf '\n$ lscpu | head\n'; lscpu | head
+  run uptime
+  run go version
+  run df -h "$WORK"
+  run git log -1 --format='%h %s'
+}
+
+# build_binaries builds tern and ternbench into $WORK.
+build_binaries() {
+  section "Build"
+  run go build -o "$WORK/tern" ./cmd/tern
+  run go build -o "$WORK/ternbench" ./cmd/ternbench
+}
+
+# cpu_ticks prints the user+system clock ticks a process has used (0 if gone).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
