@@ -192,15 +192,7 @@ func TestUnknownTopicsAndOffsets(t *testing.T) {
 	}
 
 	fetch := func(offset int64) int16 {
-		req := kmsg.NewPtrFetchRequest()
-		req.MaxWaitMillis, req.MaxBytes = 0, 1<<20
-		ft := kmsg.NewFetchRequestTopic()
-		ft.Topic = "present"
-		fp := kmsg.NewFetchRequestTopicPartition()
-		fp.Partition, fp.FetchOffset, fp.PartitionMaxBytes = 0, offset, 1<<20
-		ft.Partitions = append(ft.Partitions, fp)
-		req.Topics = append(req.Topics, ft)
-		r := c.roundTrip(req, 12).(*kmsg.FetchResponse)
+		r := c.roundTrip(fetchReq("present", offset, 0, 0), 12).(*kmsg.FetchResponse)
 		return r.Topics[0].Partitions[0].ErrorCode
 	}
 	if code := fetch(3); code != 0 {
@@ -222,14 +214,7 @@ func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 	c := dialRaw(t, b.Addr)
 	c.roundTrip(produceReq("pipeline", 0, batch("seed"), -1), 9)
 
-	fetch := kmsg.NewPtrFetchRequest()
-	fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = 300, 1<<20, 1<<20
-	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = "pipeline"
-	fp := kmsg.NewFetchRequestTopicPartition()
-	fp.FetchOffset, fp.PartitionMaxBytes = 1, 1<<20
-	ft.Partitions = append(ft.Partitions, fp)
-	fetch.Topics = append(fetch.Topics, ft)
+	fetch := fetchReq("pipeline", 1, 300, 1<<20)
 
 	var burst []byte
 	burst = append(burst, frame(fetch, 12, 1)...)

@@ -52,14 +52,7 @@ func TestReadyAnswerNotHeldBehindLongPoll(t *testing.T) {
 	b := testbroker.Start(t)
 	c := dialRaw(t, b.Addr)
 	c.roundTrip(produceReq("held", 0, batch("x"), -1), 9)
-	fetch := kmsg.NewPtrFetchRequest()
-	fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = 5000, 1<<20, 1<<20
-	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = "held"
-	fp := kmsg.NewFetchRequestTopicPartition()
-	fp.FetchOffset, fp.PartitionMaxBytes = 1, 1<<20
-	ft.Partitions = append(ft.Partitions, fp)
-	fetch.Topics = append(fetch.Topics, ft)
+	fetch := fetchReq("held", 1, 5000, 1<<20)
 	burst := append(frame(kmsg.NewPtrMetadataRequest(), 12, 1), frame(fetch, 12, 2)...)
 	start := time.Now()
 	c.write(burst)

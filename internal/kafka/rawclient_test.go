@@ -115,3 +115,16 @@ func setProducer(raw []byte, id int64, epoch int16, seq int32) {
 	binary.BigEndian.PutUint32(raw[53:], uint32(seq))
 	binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
 }
+
+// fetchReq asks for partition 0 of topic from offset, with 1 MiB limits.
+func fetchReq(topic string, offset int64, maxWaitMs, minBytes int32) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = maxWaitMs, minBytes, 1<<20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = topic
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.FetchOffset, fp.PartitionMaxBytes = offset, 1<<20
+	ft.Partitions = append(ft.Partitions, fp)
+	req.Topics = append(req.Topics, ft)
+	return req
+}
