@@ -35,7 +35,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	out        chan []byte   // never closed: senders may race the end
+	out        *outbox
 	stopWriter chan struct{} // closed when the reader is done
 	stopping   atomic.Bool
 
@@ -73,7 +73,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{
 		s: s, nc: nc, id: id, ctx: ctx, cancel: cancel,
 		logger:     s.logger.With("remote", nc.RemoteAddr().String(), "conn", id),
-		out:        make(chan []byte, 256),
+		out:        newOutbox(outboxLimit),
 		stopWriter: make(chan struct{}),
 		channels:   map[uint16]*channel{},
 		frameMax:   s.cfg.FrameMax,
@@ -87,12 +87,11 @@ func (c *conn) Close() { c.nc.Close() }
 // sends connection.close 320 CONNECTION_FORCED on shutdown.
 func (c *conn) StopReading() {
 	c.stopping.Store(true)
-	if b, err := spec.AppendMethodFrame(nil, 0, &spec.ConnectionClose{ReplyCode: spec.ConnectionForced, ReplyText: "CONNECTION_FORCED - broker shutting down"}); err == nil {
-		select { // never block shutdown on a slow client
-		case c.out <- b:
-		default:
-		}
-	}
+	// Never block shutdown on a slow client.
+	c.out.tryAdd(false, func(b []byte) []byte {
+		out, _ := spec.AppendMethodFrame(b, 0, &spec.ConnectionClose{ReplyCode: spec.ConnectionForced, ReplyText: "CONNECTION_FORCED - broker shutting down"})
+		return out
+	})
 	c.nc.SetReadDeadline(time.Now().Add(time.Second))
 }
 
@@ -114,6 +113,7 @@ func (c *conn) Serve() {
 	}
 	close(c.stopWriter)
 	<-writerDone
+	c.out.close()
 	c.cancel()
 	c.nc.Close()
 }
@@ -306,91 +306,68 @@ func (c *conn) closeChannels() {
 
 // send queues encoded frames for the writer; it blocks while the writer
 // is behind (backpressure) and drops them once the connection is gone.
-func (c *conn) send(b []byte) {
-	select {
-	case c.out <- b:
-	case <-c.ctx.Done():
-	}
-}
+// outboxLimit bounds the bytes queued for one connection's writer.
+const outboxLimit = 1 << 20
 
 // sendMethod queues one method frame.
 func (c *conn) sendMethod(ch uint16, m spec.Method) {
-	b, err := spec.AppendMethodFrame(nil, ch, m)
-	if err != nil {
-		c.logger.Error("encode method", "method", m.Name(), "err", err)
-		return
-	}
-	c.send(b)
+	c.out.add(func(b []byte) []byte {
+		out, err := spec.AppendMethodFrame(b, ch, m)
+		if err != nil {
+			c.logger.Error("encode method", "method", m.Name(), "err", err)
+		}
+		return out
+	})
 }
 
 // sendContent queues a content method, its header and body frames as one
-// unit, so frames of two messages never interleave on a channel.
+// unit, so frames of two messages never interleave on a channel. props is
+// the content header as the publisher sent it (or empty: no properties).
 func (c *conn) sendContent(ch uint16, m spec.Method, props []byte, body []byte) {
-	b, err := spec.AppendMethodFrame(nil, ch, m)
-	if err != nil {
-		c.logger.Error("encode method", "method", m.Name(), "err", err)
-		return
-	}
-	h := spec.ContentHeader{ClassID: spec.ClassBasic}
-	if len(props) > 0 {
-		if dec, err := spec.DecodeContentHeader(props); err == nil {
-			h = dec
+	c.out.add(func(b []byte) []byte {
+		start := len(b)
+		b, err := spec.AppendMethodFrame(b, ch, m)
+		if err == nil {
+			if len(props) > 0 {
+				b, err = spec.AppendStoredHeaderFrame(b, ch, props, uint64(len(body)))
+			} else {
+				b, err = spec.AppendHeaderFrame(b, ch, &spec.ContentHeader{ClassID: spec.ClassBasic, BodySize: uint64(len(body))})
+			}
 		}
-	}
-	h.BodySize = uint64(len(body))
-	if b, err = spec.AppendHeaderFrame(b, ch, &h); err != nil {
-		c.logger.Error("encode content header", "err", err)
-		return
-	}
-	if b, err = spec.AppendBodyFrames(b, ch, body, c.frameMax); err != nil {
-		c.logger.Error("encode body", "err", err)
-		return
-	}
-	c.send(b)
+		if err == nil {
+			b, err = spec.AppendBodyFrames(b, ch, body, c.frameMax)
+		}
+		if err != nil {
+			c.logger.Error("encode content", "method", m.Name(), "err", err)
+			return b[:start]
+		}
+		return b
+	})
 }
 
+// writeLoop writes whatever is queued, one write per batch, until the
+// reader is done; then it sends what is still queued (a close-ok, say)
+// and stops.
 func (c *conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
-	failed := false
 	for {
-		var b []byte
+		b := c.out.take(c.stopWriter)
+		if b == nil {
+			return
+		}
+		deadline := time.Minute
 		select {
-		case b = <-c.out:
 		case <-c.stopWriter:
-			// Send what is queued (a connection.close-ok, say), then stop.
-			for {
-				select {
-				case b := <-c.out:
-					if !failed {
-						c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-						if _, err := bw.Write(b); err != nil {
-							failed = true
-						}
-					}
-				default:
-					if !failed {
-						bw.Flush()
-					}
-					return
-				}
-			}
+			deadline = time.Second
+		default:
 		}
-		if failed {
-			continue
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(time.Minute))
-		if _, err := bw.Write(b); err != nil {
-			failed = true
+		c.nc.SetWriteDeadline(time.Now().Add(deadline))
+		_, err := c.nc.Write(b)
+		c.out.done(b)
+		if err != nil {
+			c.out.close()
 			c.cancel()
 			c.nc.Close()
-			continue
-		}
-		if len(c.out) == 0 {
-			if err := bw.Flush(); err != nil {
-				failed = true
-				c.cancel()
-				c.nc.Close()
-			}
+			return
 		}
 	}
 }
@@ -398,18 +375,13 @@ func (c *conn) writeLoop() {
 func (c *conn) heartbeats() {
 	t := time.NewTicker(c.heartbeat / 2)
 	defer t.Stop()
-	hb := spec.AppendHeartbeatFrame(nil)
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
-			select {
-			case c.out <- hb:
-			case <-c.ctx.Done():
-				return
-			default: // the writer is busy with frames: they count as traffic
-			}
+			// Only when idle: queued frames count as traffic.
+			c.out.tryAdd(true, spec.AppendHeartbeatFrame)
 		}
 	}
 }

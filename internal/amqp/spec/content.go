@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -256,5 +257,22 @@ func AppendHeaderFrame(b []byte, channel uint16, h *ContentHeader) ([]byte, erro
 	if err != nil {
 		return b[:start], err
 	}
+	return finishFrame(b, start)
+}
+
+// AppendStoredHeaderFrame appends a content header frame whose payload is
+// a header as a publisher sent it (stored verbatim by the broker), with
+// the body size set to bodySize. Copying the stored bytes skips decoding
+// and re-encoding the properties on every delivery. A payload too short
+// to be a content header, or not of class basic, gets ErrMalformed and b
+// unchanged.
+func AppendStoredHeaderFrame(b []byte, channel uint16, payload []byte, bodySize uint64) ([]byte, error) {
+	if len(payload) < 14 || binary.BigEndian.Uint16(payload) != ClassBasic {
+		return b, fmt.Errorf("%w: stored content header of %d bytes", ErrMalformed, len(payload))
+	}
+	start := len(b)
+	b = appendFrameHeader(b, FrameHeader, channel)
+	b = append(b, payload...)
+	binary.BigEndian.PutUint64(b[start+7+4:], bodySize)
 	return finishFrame(b, start)
 }

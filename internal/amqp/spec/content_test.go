@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -158,6 +159,35 @@ func TestContentHeaderEncodeErrors(t *testing.T) {
 		}
 		if b, err := AppendHeaderFrame([]byte("keep"), 1, &h); err == nil || string(b) != "keep" {
 			t.Errorf("AppendHeaderFrame: %q, %v", b, err)
+		}
+	}
+}
+
+func TestAppendStoredHeaderFrame(t *testing.T) {
+	h := ContentHeader{ClassID: ClassBasic, BodySize: 99, Properties: Properties{
+		ContentType: "text/plain", DeliveryMode: 2, Headers: Table{"k": "v"},
+	}}
+	payload, err := h.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stored header's body size is replaced by the one given.
+	h.BodySize = 7
+	want, err := AppendHeaderFrame([]byte("x"), 3, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendStoredHeaderFrame([]byte("x"), 3, payload, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("stored header frame\n got %x\nwant %x", got, want)
+	}
+	for _, bad := range [][]byte{nil, payload[:13], append([]byte{0, 50}, payload[2:]...)} {
+		b, err := AppendStoredHeaderFrame([]byte("x"), 3, bad, 7)
+		if !errors.Is(err, ErrMalformed) || string(b) != "x" {
+			t.Errorf("payload %x: got %q, %v; want b unchanged and ErrMalformed", bad, b, err)
 		}
 	}
 }
