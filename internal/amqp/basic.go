@@ -314,46 +314,44 @@ func (ch *channel) publish(m *spec.BasicPublish, hdr []byte, props spec.Properti
 		ch.tx.publishes = append(ch.tx.publishes, txPublish{m: m, msg: msg, headers: props.Headers})
 		return nil
 	}
-	return ch.route(m, msg, props.Headers)
+	_, err := ch.route(m, msg, props.Headers)
+	return err
 }
 
-func (ch *channel) route(m *spec.BasicPublish, msg broker.QueueMessage, headers spec.Table) error {
+// route publishes msg to the queues its exchange routes it to and
+// returns a wait that ends once it is durable in all of them (for tx
+// commits); in confirm mode the confirmer sends the ack or nack.
+func (ch *channel) route(m *spec.BasicPublish, msg broker.QueueMessage, headers spec.Table) (func() error, error) {
 	var seq uint64
-	if ch.confirm {
-		ch.mu.Lock()
+	if ch.confirms != nil {
 		ch.publishSeq++
 		seq = ch.publishSeq
-		ch.mu.Unlock()
 	}
 	res, wait, err := ch.c.vhost.Publish(msg, headers)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !res.Routed && m.Mandatory {
+		// Before the confirm, as RabbitMQ orders them.
 		ch.c.sendContent(ch.id, &spec.BasicReturn{ReplyCode: spec.NoRoute, ReplyText: "NO_ROUTE", Exchange: m.Exchange, RoutingKey: m.RoutingKey}, msg.Props, msg.Body)
 	}
-	if !ch.confirm {
-		return nil
-	}
-	if res.Refused {
-		ch.c.sendMethod(ch.id, &spec.BasicNack{DeliveryTag: seq})
-		return nil
-	}
-	go func() {
-		if err := wait(); err != nil {
-			ch.c.sendMethod(ch.id, &spec.BasicNack{DeliveryTag: seq})
-			return
+	if ch.confirms != nil {
+		if res.Refused {
+			ch.confirms.add(seq, nil)
+		} else {
+			ch.confirms.add(seq, wait)
 		}
-		ch.c.sendMethod(ch.id, &spec.BasicAck{DeliveryTag: seq})
-	}()
-	return nil
+	}
+	return wait, nil
 }
 
 func (ch *channel) confirmSelect(m *spec.ConfirmSelect) error {
 	if ch.tx != nil {
 		return newError(spec.PreconditionFailed, m, "cannot switch from tx to confirm mode")
 	}
-	ch.confirm = true
+	if ch.confirms == nil {
+		ch.confirms = newConfirmer(ch)
+	}
 	ch.reply(m.NoWait, &spec.ConfirmSelectOK{})
 	return nil
 }

@@ -28,13 +28,16 @@ type channel struct {
 
 	closing bool // channel.close sent; waiting for close-ok
 
+	// Confirm mode (reader goroutine only): the confirmer and the
+	// sequence number of the last publish.
+	confirms   *confirmer
+	publishSeq uint64
+
 	mu          sync.Mutex
 	nextTag     uint64
 	unacked     map[uint64]unackedMsg
 	consumers   map[string]*consumer
 	prefetch    int // basic.qos prefetch-count for new consumers
-	confirm     bool
-	publishSeq  uint64
 	tx          *txState
 	nextConsume uint64
 }
@@ -112,6 +115,9 @@ func (ch *channel) closeWith(e *amqpError) {
 // release cancels the channel's consumers and returns its unacked
 // messages to their queues, marked redelivered.
 func (ch *channel) release() {
+	if ch.confirms != nil {
+		ch.confirms.close()
+	}
 	ch.mu.Lock()
 	cs := ch.consumers
 	ch.consumers = map[string]*consumer{}

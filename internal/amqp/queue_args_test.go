@@ -316,3 +316,31 @@ func TestRejectPublishDLX(t *testing.T) {
 	}
 	t.Fatal("refused message was not dead-lettered")
 }
+
+// A burst of confirms mixes acks and nacks: each publish gets its own
+// verdict even when acks go out as one multiple=true ack.
+func TestConfirmBurstMixesAcksAndNacks(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("burst", true, false, false, false, amqp.Table{"x-max-length": int32(3), "x-overflow": "reject-publish"})
+	ch.Confirm(false)
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 200))
+	for i := 0; i < 6; i++ {
+		publish(t, ch, "burst", amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(fmt.Sprint(i))})
+	}
+	ch.QueuePurge("burst", false)
+	for i := 0; i < 100; i++ {
+		publish(t, ch, "", amqp.Publishing{Body: []byte("unrouted")})
+	}
+	for tag := uint64(1); tag <= 106; tag++ {
+		select {
+		case c := <-confirms:
+			wantAck := tag <= 3 || tag > 6
+			if c.DeliveryTag != tag || c.Ack != wantAck {
+				t.Fatalf("confirm %+v, want tag %d ack=%v", c, tag, wantAck)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no confirm for publish %d", tag)
+		}
+	}
+}

@@ -27,7 +27,7 @@ type txSettle struct {
 func (ch *channel) txMethod(m spec.Method) error {
 	switch m.(type) {
 	case *spec.TxSelect:
-		if ch.confirm {
+		if ch.confirms != nil {
 			return newError(spec.PreconditionFailed, m, "cannot switch from confirm to tx mode")
 		}
 		if ch.tx == nil {
@@ -41,14 +41,26 @@ func (ch *channel) txMethod(m spec.Method) error {
 		tx := ch.tx
 		ch.tx = nil // settle and route for real
 		defer func() { ch.tx = &txState{} }()
+		var waits []func() error
 		for _, p := range tx.publishes {
-			if err := ch.route(p.m, p.msg, p.headers); err != nil {
+			wait, err := ch.route(p.m, p.msg, p.headers)
+			if err != nil {
 				return err
+			}
+			if wait != nil {
+				waits = append(waits, wait)
 			}
 		}
 		for _, a := range tx.acks {
 			if err := ch.settle(a.m, a.tag, a.multiple, a.ack, a.requeue); err != nil {
 				return err
+			}
+		}
+		// commit-ok promises the publishes are safely stored, as a
+		// confirm would.
+		for _, w := range waits {
+			if err := w(); err != nil {
+				return newError(spec.InternalError, m, "commit: %v", err)
 			}
 		}
 		ch.c.sendMethod(ch.id, &spec.TxCommitOK{})
