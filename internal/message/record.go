@@ -134,22 +134,28 @@ func EncodeBatch(recs []Record, o BatchOptions) []byte {
 		base = min(base, r.Timestamp)
 		max = max2(max, r.Timestamp)
 	}
-	b := make([]byte, HeaderSize, HeaderSize+64*len(recs))
-	var scratch []byte
+	// Size every record first so the batch is written once, straight
+	// into a buffer of the right size (no per-record scratch copy).
+	total := HeaderSize
 	for i, r := range recs {
-		scratch = scratch[:0]
-		scratch = append(scratch, 0)
-		scratch = binary.AppendVarint(scratch, r.Timestamp-base)
-		scratch = binary.AppendVarint(scratch, int64(i))
-		scratch = appendField(scratch, r.Key)
-		scratch = appendField(scratch, r.Value)
-		scratch = binary.AppendVarint(scratch, int64(len(r.Headers)))
+		n := recordBodySize(r, r.Timestamp-base, int64(i))
+		total += varintLen(int64(n)) + n
+	}
+	b := make([]byte, HeaderSize, total)
+	for i, r := range recs {
+		delta := r.Timestamp - base
+		b = binary.AppendVarint(b, int64(recordBodySize(r, delta, int64(i))))
+		b = append(b, 0)
+		b = binary.AppendVarint(b, delta)
+		b = binary.AppendVarint(b, int64(i))
+		b = appendField(b, r.Key)
+		b = appendField(b, r.Value)
+		b = binary.AppendVarint(b, int64(len(r.Headers)))
 		for _, h := range r.Headers {
-			scratch = appendField(scratch, []byte(h.Key))
-			scratch = appendField(scratch, h.Value)
+			b = binary.AppendVarint(b, int64(len(h.Key)))
+			b = append(b, h.Key...)
+			b = appendField(b, h.Value)
 		}
-		b = binary.AppendVarint(b, int64(len(scratch)))
-		b = append(b, scratch...)
 	}
 	var attrs uint16
 	if o.Transactional {
@@ -180,6 +186,33 @@ func max2(a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+// recordBodySize is the encoded size of r after its length prefix.
+func recordBodySize(r Record, tsDelta, offDelta int64) int {
+	n := 1 + varintLen(tsDelta) + varintLen(offDelta) + fieldLen(r.Key) + fieldLen(r.Value) + varintLen(int64(len(r.Headers)))
+	for _, h := range r.Headers {
+		n += varintLen(int64(len(h.Key))) + len(h.Key) + fieldLen(h.Value)
+	}
+	return n
+}
+
+func fieldLen(v []byte) int {
+	if v == nil {
+		return varintLen(-1)
+	}
+	return varintLen(int64(len(v))) + len(v)
+}
+
+// varintLen is the size of v as a zig-zag varint.
+func varintLen(v int64) int {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
 }
 
 func appendField(dst, v []byte) []byte {
