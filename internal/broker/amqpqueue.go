@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -69,8 +70,15 @@ type MQueue struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu        sync.Mutex
-	st        *queue.Queue
+	// flushMu serializes flushes of pending publishes, so batches reach
+	// the logs in the order they were taken. Lock order: flushMu → mu.
+	flushMu sync.Mutex
+
+	mu sync.Mutex
+	st *queue.Queue
+	// pend holds each level's publishes not yet written to its log
+	// (see Publish).
+	pend      []pendingPublishes
 	consumers map[queue.ConsumerID]QueueConsumer
 	deleted   bool
 	// pendingDL are dead-lettered messages read before their segments
@@ -82,14 +90,7 @@ type MQueue struct {
 	// ackBuf holds settled ranges not yet written to the acks log.
 	ackBuf queue.Effects
 	// readCache holds the last 64 KiB read from a level log (guarded by mu).
-	readCache struct {
-		valid       bool
-		level       uint8
-		first, next int64
-		raw         []byte
-		pos         int   // byte position of the last batch served
-		posOff      int64 // its base offset
-	}
+	readCache queueReadCache
 
 	// deadLetter republishes a dead-lettered message (set by the virtual
 	// host when the queue has a dead-letter exchange; nil drops them).
@@ -155,6 +156,7 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 	}
 	q.st = st
 	q.trimTo = make([]int64, len(q.logs))
+	q.pend = make([]pendingPublishes, len(q.logs))
 	q.Touch()
 	return q, nil
 }
@@ -163,18 +165,64 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 // (dead-lettering, expiry) before, so the loop never races them.
 func (q *MQueue) start() { go q.loop() }
 
-// Publish appends m to the queue. It returns whether the queue took it
+// queueReadCache is the last stretch of a level log read, with the batch
+// last served from it decoded.
+type queueReadCache struct {
+	valid       bool
+	level       uint8
+	first, next int64
+	raw         []byte
+	pos         int   // byte position of the last batch served
+	posOff      int64 // its base offset
+	recs        []message.Record
+}
+
+// pendingPublishes are one level's publishes waiting to be written as
+// one batch, and the ticket their publishers wait on.
+type pendingPublishes struct {
+	recs   []message.Record
+	bytes  int
+	ticket *publishTicket
+}
+
+// publishTicket is closed once a batch of publishes is in the log (or
+// failed to get there).
+type publishTicket struct {
+	done chan struct{}
+	pd   storage.Pending
+	err  error
+}
+
+// Publish batching bounds: a publisher flushes itself past them.
+const (
+	flushRecords = 512
+	flushBytes   = 256 << 10
+)
+
+// Publish adds m to the queue. It returns whether the queue took it
 // (false under reject-publish overflow) and a wait function that returns
 // once the message is durable (for publisher confirms).
+//
+// Publishes are not written one by one: they collect in memory, per
+// level, and whoever needs them next writes them all as one batch — the
+// delivery loop (woken by the publish), a confirm waiting for
+// durability, basic.get, or the publisher itself once the batch is big.
+// A message becomes deliverable when its batch is written. One write and
+// one record batch per burst instead of per message is what lets a
+// queue take publishes from many connections at disk speed.
 func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
-	raw := encodeQueueMessage(m)
+	rec := queueRecord(m)
 	q.mu.Lock()
 	if q.deleted {
 		q.mu.Unlock()
 		return false, nil, fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
 	}
 	q.lastUsed.Store(q.now().UnixMilli())
-	if !q.st.Admit() {
+	// Admission counts only what is in the state machine, so a queue
+	// that refuses publishes at its limit writes each publish at once
+	// (below) and the count is exact.
+	strict := q.spec.Config.Overflow != queue.DropHead
+	if strict && !q.st.Admit() {
 		if q.spec.Config.Overflow == queue.RejectPublishDLX && q.deadLetter != nil {
 			// Refused, and dead-lettered instead of stored (reason maxlen);
 			// the loop republishes it outside mu.
@@ -184,29 +232,124 @@ func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 		q.mu.Unlock()
 		return false, nil, nil
 	}
-	lv := q.st.LevelFor(m.Priority)
-	log := q.logs[lv]
-	pd, err := log.AppendAsync(raw, 0)
-	if err != nil {
-		q.mu.Unlock()
-		return false, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	p := &q.pend[q.st.LevelFor(m.Priority)]
+	if p.ticket == nil {
+		p.ticket = &publishTicket{done: make(chan struct{})}
 	}
-	// Consumers may see the message before its fsync (RabbitMQ does too);
-	// the publisher's confirm waits for it.
-	log.SetHighWatermark(pd.EndOffset)
-	_, fx, err := q.st.Append(lv, pd.BaseOffset, len(m.Body))
-	if err != nil {
-		q.mu.Unlock()
-		return false, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	t := p.ticket
+	p.recs = append(p.recs, rec)
+	p.bytes += len(m.Body) + len(m.Props) + len(m.RoutingKey) + len(m.Exchange)
+	full := strict || len(p.recs) >= flushRecords || p.bytes >= flushBytes
+	q.mu.Unlock()
+	if full {
+		q.flush()
+	} else {
+		q.kick()
 	}
-	q.applyLocked(fx)
+	if !m.Persistent || !q.spec.Durable {
+		// Confirmed once routed, as RabbitMQ confirms transient messages.
+		return true, func() error { return nil }, nil
+	}
+	return true, func() error {
+		select {
+		case <-t.done:
+		default:
+			q.flush()
+			<-t.done
+		}
+		if t.err != nil {
+			return t.err
+		}
+		return t.pd.Wait()
+	}, nil
+}
+
+// flush writes every pending publish, one batch per level, and hands the
+// messages to the state machine. When it returns, everything published
+// before the call is in the log (or its publishers got an error).
+func (q *MQueue) flush() {
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	q.mu.Lock()
+	batches := q.takePendingLocked()
+	deleted := q.deleted
+	q.mu.Unlock()
+	if batches == nil {
+		return
+	}
+	if deleted {
+		failPending(batches, fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name))
+		return
+	}
+	// Encoding and writing happen outside mu: publishers keep adding to
+	// the next batch and the delivery loop keeps delivering meanwhile.
+	for lv := range batches {
+		b := &batches[lv]
+		if len(b.recs) == 0 {
+			continue
+		}
+		raw := message.EncodeBatch(b.recs, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+		b.ticket.pd, b.ticket.err = q.logs[lv].AppendAsync(raw, 0)
+		if b.ticket.err != nil {
+			b.ticket.err = fmt.Errorf("%w: %w", ErrStorage, b.ticket.err)
+		}
+	}
+	q.mu.Lock()
+	for lv := range batches {
+		b := &batches[lv]
+		if len(b.recs) == 0 {
+			continue
+		}
+		if b.ticket.err == nil {
+			q.appendLocked(uint8(lv), b)
+		} else {
+			q.logger.Error("queue publish not stored", "queue", q.spec.Name, "messages", len(b.recs), "err", b.ticket.err)
+		}
+		close(b.ticket.done)
+	}
 	q.mu.Unlock()
 	q.kick()
-	wait := pd.Wait
-	if !m.Persistent || !q.spec.Durable {
-		wait = func() error { return nil }
+}
+
+// takePendingLocked takes every level's pending publishes (nil if none).
+func (q *MQueue) takePendingLocked() []pendingPublishes {
+	var batches []pendingPublishes
+	for lv := range q.pend {
+		if len(q.pend[lv].recs) > 0 {
+			if batches == nil {
+				batches = make([]pendingPublishes, len(q.pend))
+			}
+			batches[lv], q.pend[lv] = q.pend[lv], pendingPublishes{}
+		}
 	}
-	return true, wait, nil
+	return batches
+}
+
+// failPending tells the publishers of batches that nothing was stored.
+func failPending(batches []pendingPublishes, err error) {
+	for _, b := range batches {
+		if b.ticket != nil {
+			b.ticket.err = err
+			close(b.ticket.done)
+		}
+	}
+}
+
+// appendLocked hands a written batch to the state machine. Consumers may
+// see the messages before their fsync (RabbitMQ does too); publishers'
+// confirms wait for it.
+func (q *MQueue) appendLocked(lv uint8, b *pendingPublishes) {
+	pd := b.ticket.pd
+	q.logs[lv].SetHighWatermark(pd.EndOffset)
+	for i, r := range b.recs {
+		_, fx, err := q.st.Append(lv, pd.BaseOffset+int64(i), len(r.Value))
+		if err != nil {
+			b.ticket.err = fmt.Errorf("%w: %w", ErrStorage, err)
+			q.logger.Error("queue state rejected an append", "queue", q.spec.Name, "offset", pd.BaseOffset+int64(i), "err", err)
+			return
+		}
+		q.applyLocked(fx)
+	}
 }
 
 func (q *MQueue) kick() {
@@ -329,6 +472,7 @@ func (q *MQueue) dispatch() {
 	const dispatchBatch = 64
 	batch := make([]out, 0, dispatchBatch)
 	for {
+		q.flush()
 		q.mu.Lock()
 		q.flushAcksLocked()
 		if q.deleted {
@@ -385,38 +529,72 @@ func (q *MQueue) expired(m QueueMessage) bool {
 }
 
 // read loads the message at offset of level lv from the log. Reads go
-// 64 KiB at a time into a small cache: the delivery loop reads messages
-// in offset order, so one read serves the next many deliveries.
+// 64 KiB at a time into a small cache, and the batch last found there is
+// kept decoded: the delivery loop reads messages in offset order, so one
+// read and one decode serve the next many deliveries.
 func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 	c := &q.readCache
 	if !(c.valid && c.level == lv && off >= c.first && off < c.next) {
-		l := q.logs[lv]
-		s, err := l.Read(off, 64<<10, l.HighWatermark())
-		if err != nil {
+		if err := q.fillReadCache(lv, off); err != nil {
 			return QueueMessage{}, err
 		}
-		c.raw, err = s.AppendTo(c.raw[:0])
-		s.Release()
-		if err != nil {
+	}
+	if n := len(c.recs); n == 0 || off < c.recs[0].Offset || off > c.recs[n-1].Offset {
+		if err := c.decodeBatchOf(off); err != nil {
 			c.valid = false
 			return QueueMessage{}, err
 		}
-		c.valid, c.level, c.first, c.next = len(c.raw) > 0, lv, off, off
-		c.pos, c.posOff = 0, 0
-		if b, err := message.ParseHeader(c.raw); err == nil {
-			c.first = b.BaseOffset
-		}
-		for p := c.raw; len(p) > 0; {
-			b, err := message.ParseHeader(p)
-			if err != nil {
-				break
-			}
-			c.next = b.LastOffset() + 1
-			p = p[len(b.Raw):]
+	}
+	// Queue batches hold consecutive offsets; search in case one does not.
+	i := int(off - c.recs[0].Offset)
+	if i >= len(c.recs) || c.recs[i].Offset != off {
+		i = slices.IndexFunc(c.recs, func(r message.Record) bool { return r.Offset == off })
+		if i < 0 {
+			c.valid = false
+			return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
 		}
 	}
-	// Deliveries go forward: resume the scan where the last one ended,
-	// or a 64 KiB buffer of small messages is scanned once per message.
+	// The message aliases the cache buffer, which is never reused: each
+	// fill reads into a new one.
+	return decodeQueueMessage(c.recs[i])
+}
+
+// fillReadCache reads up to 64 KiB of level lv's log from off.
+func (q *MQueue) fillReadCache(lv uint8, off int64) error {
+	c := &q.readCache
+	l := q.logs[lv]
+	s, err := l.Read(off, 64<<10, l.HighWatermark())
+	if err != nil {
+		return err
+	}
+	// A new buffer every time, so messages already read can alias the
+	// old one instead of being copied out one by one.
+	c.raw, err = s.AppendTo(nil)
+	s.Release()
+	c.recs = nil
+	if err != nil {
+		c.valid = false
+		return err
+	}
+	c.valid, c.level, c.first, c.next = len(c.raw) > 0, lv, off, off
+	c.pos, c.posOff = 0, 0
+	if b, err := message.ParseHeader(c.raw); err == nil {
+		c.first = b.BaseOffset
+	}
+	for p := c.raw; len(p) > 0; {
+		b, err := message.ParseHeader(p)
+		if err != nil {
+			break
+		}
+		c.next = b.LastOffset() + 1
+		p = p[len(b.Raw):]
+	}
+	return nil
+}
+
+// decodeBatchOf decodes the cached batch holding off. Deliveries go
+// forward, so the scan resumes where the last one ended.
+func (c *queueReadCache) decodeBatchOf(off int64) error {
 	pos := 0
 	if c.pos <= len(c.raw) && off >= c.posOff {
 		pos = c.pos
@@ -424,29 +602,23 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 	for p := c.raw[pos:]; len(p) > 0; {
 		b, err := message.ParseHeader(p)
 		if err != nil {
-			return QueueMessage{}, err
+			return err
 		}
 		if off >= b.BaseOffset && off <= b.LastOffset() {
 			c.pos, c.posOff = len(c.raw)-len(p), b.BaseOffset
 			recs, err := message.Records(b, 0)
 			if err != nil {
-				return QueueMessage{}, err
+				return err
 			}
-			for _, r := range recs {
-				if r.Offset == off {
-					m, err := decodeQueueMessage(r)
-					// The cache buffer is reused: the message must not
-					// alias it.
-					m.Body = append([]byte(nil), m.Body...)
-					m.Props = append([]byte(nil), m.Props...)
-					return m, err
-				}
+			if len(recs) == 0 {
+				break
 			}
+			c.recs = recs
+			return nil
 		}
 		p = p[len(b.Raw):]
 	}
-	c.valid = false
-	return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
+	return fmt.Errorf("%w: offset %d not found", ErrStorage, off)
 }
 
 type deadLettered struct {
@@ -544,6 +716,7 @@ func (q *MQueue) ChannelClosed(ch queue.ChannelID) {
 // Get is basic.get.
 func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 	q.Touch()
+	q.flush()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	msg, ok, err := q.liveHeadLocked()
@@ -560,6 +733,7 @@ func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 
 // Purge settles every ready message and returns how many.
 func (q *MQueue) Purge() int64 {
+	q.flush()
 	q.mu.Lock()
 	n, fx := q.st.Purge()
 	q.applyLocked(fx)
@@ -569,6 +743,7 @@ func (q *MQueue) Purge() int64 {
 
 // Stats reports ready and unacked counts and consumers.
 func (q *MQueue) Stats() queue.Stats {
+	q.flush()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.st.Stats()
@@ -577,16 +752,25 @@ func (q *MQueue) Stats() queue.Stats {
 // close stops the delivery loop and closes the logs; with cancel, the
 // consumers are told (queue deleted).
 func (q *MQueue) close(cancel bool) error {
+	// Publishes already taken are written (a clean shutdown keeps them);
+	// any that race the close are failed, never left waiting.
+	// After deleted is set (under flushMu, so no flush is mid-write) no
+	// flush writes again.
+	q.flush()
+	q.flushMu.Lock()
 	q.mu.Lock()
 	if q.deleted {
 		q.mu.Unlock()
+		q.flushMu.Unlock()
 		return nil
 	}
 	q.deleted = true
+	failPending(q.takePendingLocked(), fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name))
 	q.flushAcksLocked()
 	cs := q.consumers
 	q.consumers = map[queue.ConsumerID]QueueConsumer{}
 	q.mu.Unlock()
+	q.flushMu.Unlock()
 	close(q.stop)
 	<-q.done
 	if cancel {

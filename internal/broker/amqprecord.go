@@ -40,9 +40,15 @@ const (
 	hdrMode     = "x-amqp-delivery-mode"
 )
 
-// encodeQueueMessage builds the one-record batch a publish appends.
+// encodeQueueMessage builds the one-record batch a stream publish appends.
 func encodeQueueMessage(m QueueMessage) []byte {
-	hs := []message.Header{{Key: hdrExchange, Value: []byte(m.Exchange)}}
+	return message.EncodeBatch([]message.Record{queueRecord(m)}, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+}
+
+// queueRecord is m as the record it is stored as.
+func queueRecord(m QueueMessage) message.Record {
+	hs := make([]message.Header, 1, 5)
+	hs[0] = message.Header{Key: hdrExchange, Value: []byte(m.Exchange)}
 	if len(m.Props) > 0 {
 		hs = append(hs, message.Header{Key: hdrProps, Value: m.Props})
 	}
@@ -59,9 +65,7 @@ func encodeQueueMessage(m QueueMessage) []byte {
 	if body == nil {
 		body = []byte{}
 	}
-	return message.EncodeBatch([]message.Record{{
-		Key: []byte(m.RoutingKey), Value: body, Headers: hs, Timestamp: m.Timestamp,
-	}}, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+	return message.Record{Key: []byte(m.RoutingKey), Value: body, Headers: hs, Timestamp: m.Timestamp}
 }
 
 // decodeQueueMessage turns a stored record back into a message. Records
