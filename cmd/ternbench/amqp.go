@@ -114,7 +114,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	res = result{
 		Brokers: redactURL(o.amqpURL), Topic: base, Size: o.size, Queues: w.queues,
 		Producers: w.publishers, Consumers: w.queues * w.consumersPerQueue,
-		Inflight: inflight, Prefetch: o.prefetch, AckEvery: o.ackEvery, TargetRecords: o.records,
+		Inflight: inflight, Prefetch: o.prefetch, AckEvery: o.ackEvery, Rate: o.rate, TargetRecords: o.records,
 	}
 
 	admin, err := amqpDial(o, "ternbench-admin")
@@ -205,6 +205,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 			p := publisher{
 				o: o, inflight: inflight, exchange: exchange, key: routingKey,
 				pool: pool, rng: rng, claimed: &claimed, c: &c, hist: h,
+				rate: o.rate / float64(w.publishers),
 			}
 			if err := p.run(runCtx, stopCtx, fmt.Sprintf("ternbench-publisher-%d", i)); err != nil {
 				cancel(fmt.Errorf("publisher %d: %w", i, err))
@@ -370,6 +371,35 @@ type publisher struct {
 	claimed       *atomic.Int64
 	c             *amqpCounters
 	hist          *histogram // publish → confirm; written by the confirm listener only
+	rate          float64    // this publisher's msgs/s (0: unpaced)
+}
+
+// pacer spaces publishes to a fixed rate: message n is not sent before
+// start + n/rate. It sleeps at least a millisecond at a time (finer
+// timers are not reliable), so messages leave in small bursts.
+type pacer struct {
+	rate  float64
+	start time.Time
+}
+
+func newPacer(rate float64) pacer { return pacer{rate: rate, start: time.Now()} }
+
+// wait returns once message n may be sent, or false if ctx ends first.
+func (p pacer) wait(ctx context.Context, n int64) bool {
+	if p.rate <= 0 {
+		return true
+	}
+	due := p.start.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
+	for d := time.Until(due); d > 0; d = time.Until(due) {
+		t := time.NewTimer(max(d, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+	return true
 }
 
 // run publishes until stopCtx ends or -records are claimed, then waits for
@@ -423,8 +453,12 @@ func (p *publisher) run(ctx, stopCtx context.Context, name string) error {
 
 	body := make([]byte, p.o.size)
 	msg := amqp.Publishing{DeliveryMode: amqp.Persistent, ContentType: "application/octet-stream", Body: body}
+	pace := newPacer(p.rate)
 publish:
-	for {
+	for n := int64(0); ; n++ {
+		if !pace.wait(stopCtx, n) {
+			break
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-stopCtx.Done():

@@ -57,6 +57,9 @@ type options struct {
 	prefetch     int
 	ackEvery     int
 	fanoutQueues int
+	// rate is the publish rate of all AMQP publishers together, msgs/s
+	// (0: as fast as confirms allow).
+	rate float64
 }
 
 // run parses args, runs the named scenarios in order and returns the exit
@@ -83,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.publishers, "publishers", 2, "AMQP publishers of the queue scenario, each with its own connection (fanout has one)")
 	fs.IntVar(&o.prefetch, "prefetch", 100, "AMQP consumer prefetch (basic.qos) per consumer")
 	fs.IntVar(&o.ackEvery, "ack-every", 1, "AMQP consumers ack every `k` deliveries with multiple=true (1: ack each message)")
+	fs.Float64Var(&o.rate, "rate", 0, "AMQP: publish at most this many `msgs/s` in total, split evenly over the publishers (0: as fast as confirms allow); for latency at a fixed offered load")
 	fs.IntVar(&o.fanoutQueues, "fanout-queues", 10, "durable queues bound to the fanout exchange, one consumer each")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of ternbench itself to `file`")

@@ -49,6 +49,7 @@ type result struct {
 	Queues     int     `json:"queues,omitempty"`    // AMQP
 	Prefetch   int     `json:"prefetch,omitempty"`  // AMQP
 	AckEvery   int     `json:"ack_every,omitempty"` // AMQP: multiple-ack every k deliveries (1: each)
+	Rate       float64 `json:"rate,omitempty"`      // AMQP: offered publish rate, msgs/s (0: unpaced)
 
 	TargetRecords int64   `json:"target_records"`
 	Records       int64   `json:"records"` // acknowledged by the broker
