@@ -35,6 +35,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	in         idleReader
 	out        *outbox
 	stopWriter chan struct{} // closed when the reader is done
 	stopping   atomic.Bool
@@ -71,7 +72,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(s.net.Context())
 	id := s.connID.Add(1)
 	return &conn{
-		s: s, nc: nc, id: id, ctx: ctx, cancel: cancel,
+		s: s, nc: nc, id: id, ctx: ctx, cancel: cancel, in: idleReader{nc: nc},
 		logger:     s.logger.With("remote", nc.RemoteAddr().String(), "conn", id),
 		out:        newOutbox(outboxLimit),
 		stopWriter: make(chan struct{}),
@@ -92,6 +93,7 @@ func (c *conn) StopReading() {
 		out, _ := spec.AppendMethodFrame(b, 0, &spec.ConnectionClose{ReplyCode: spec.ConnectionForced, ReplyText: "CONNECTION_FORCED - broker shutting down"})
 		return out
 	})
+	c.in.idle.Store(0)
 	c.nc.SetReadDeadline(time.Now().Add(time.Second))
 }
 
@@ -121,7 +123,7 @@ func (c *conn) Serve() {
 // run does the handshake, then reads frames until the connection ends.
 func (c *conn) run() error {
 	c.nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	br := bufio.NewReaderSize(&c.in, 64<<10)
 	if err := spec.ReadProtocolHeader(br); err != nil {
 		if errors.Is(err, spec.ErrBadProtocolHeader) {
 			// The spec's answer to a header it does not speak: send ours
@@ -136,12 +138,10 @@ func (c *conn) run() error {
 	}
 	c.nc.SetDeadline(time.Time{})
 	if c.heartbeat > 0 {
+		c.in.idle.Store(int64(2 * c.heartbeat))
 		go c.heartbeats()
 	}
 	for {
-		if c.heartbeat > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
-		}
 		f, err := spec.ReadFrame(br, c.frameMax)
 		if err != nil {
 			var ne net.Error
@@ -278,6 +278,7 @@ func (c *conn) closeWith(e *amqpError) {
 // drainUntilCloseOK reads (and drops) frames for a short while so the
 // client's connection.close-ok arrives before we hang up.
 func (c *conn) drainUntilCloseOK(br *bufio.Reader) {
+	c.in.idle.Store(0)
 	c.nc.SetReadDeadline(time.Now().Add(time.Second))
 	for {
 		f, err := spec.ReadFrame(br, c.frameMax)
@@ -306,6 +307,23 @@ func (c *conn) closeChannels() {
 
 // send queues encoded frames for the writer; it blocks while the writer
 // is behind (backpressure) and drops them once the connection is gone.
+// idleReader reads the socket with a deadline of idle (when set) from
+// each read: the client must send something — a frame or a heartbeat —
+// within twice the heartbeat interval. Setting the deadline per socket
+// read rather than per frame keeps timer updates and clock reads off the
+// per-frame path (bufio reads many frames per socket read under load).
+type idleReader struct {
+	nc   net.Conn
+	idle atomic.Int64 // time.Duration; 0 leaves the deadline alone
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	if d := time.Duration(r.idle.Load()); d > 0 {
+		r.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	return r.nc.Read(p)
+}
+
 // outboxLimit bounds the bytes queued for one connection's writer.
 const outboxLimit = 1 << 20
 
