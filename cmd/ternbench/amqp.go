@@ -51,6 +51,9 @@ type amqpWorkload struct {
 	queues            int
 	publishers        int
 	consumersPerQueue int
+	// backlog starts the consumers only once everything is published and
+	// confirmed, so the queue holds the whole run at once.
+	backlog bool
 }
 
 type amqpCounters struct {
@@ -153,31 +156,40 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		}
 	}
 
-	// Consumers first, so they are attached before anything is published.
+	// Consumers first, so they are attached before anything is published
+	// (with backlog: once everything is published).
 	var cwg sync.WaitGroup
 	consHists := make([]*histogram, 0, w.queues*w.consumersPerQueue)
-	for qi, q := range queues {
-		for ci := range w.consumersPerQueue {
-			h := &histogram{}
-			consHists = append(consHists, h)
-			name := fmt.Sprintf("ternbench-consumer-%d-%d", qi, ci)
-			deliveries, finish, err := startConsumer(o, name, q)
-			if err != nil {
-				cancel(err)
-				cwg.Wait()
-				return res, err
-			}
-			cwg.Add(1)
-			go func() {
-				defer cwg.Done()
-				err := consume(runCtx, o, deliveries, allIn, h, &c, checkDone)
-				if ferr := finish(); err == nil && ferr != nil {
-					err = ferr
-				}
+	startConsumers := func() error {
+		for qi, q := range queues {
+			for ci := range w.consumersPerQueue {
+				h := &histogram{}
+				consHists = append(consHists, h)
+				name := fmt.Sprintf("ternbench-consumer-%d-%d", qi, ci)
+				deliveries, finish, err := startConsumer(o, name, q)
 				if err != nil {
-					cancel(fmt.Errorf("%s: %w", name, err))
+					cancel(err)
+					cwg.Wait()
+					return err
 				}
-			}()
+				cwg.Add(1)
+				go func() {
+					defer cwg.Done()
+					err := consume(runCtx, o, deliveries, allIn, h, &c, checkDone)
+					if ferr := finish(); err == nil && ferr != nil {
+						err = ferr
+					}
+					if err != nil {
+						cancel(fmt.Errorf("%s: %w", name, err))
+					}
+				}()
+			}
+		}
+		return nil
+	}
+	if !w.backlog {
+		if err := startConsumers(); err != nil {
+			return res, err
 		}
 	}
 
@@ -239,6 +251,14 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	checkDone()
 	log.Info("publishing done", "published", published, "confirmed", c.confirmed.Load(),
 		"seconds", round(time.Since(start).Seconds(), 2))
+	consStart := start
+	if w.backlog {
+		consStart = time.Now()
+		if err := startConsumers(); err != nil {
+			return res, err
+		}
+		checkDone()
+	}
 
 	drain := time.NewTimer(amqpDrainTimeout)
 	defer drain.Stop()
@@ -269,7 +289,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		return res, errors.New("no message was confirmed")
 	}
 	pubEl := time.Duration(c.lastConf.Load() - start.UnixNano())
-	delEl := time.Duration(c.lastDeliv.Load() - start.UnixNano())
+	delEl := time.Duration(c.lastDeliv.Load() - consStart.UnixNano())
 	var ph, eh histogram
 	for _, h := range pubHists {
 		ph.merge(h)

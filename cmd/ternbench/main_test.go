@@ -71,7 +71,7 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestAMQPScenarios runs the queue and fanout scenarios tiny against an
+// TestAMQPScenarios runs the queue, fanout and backlog scenarios tiny against an
 // in-process broker and checks their JSON lines.
 func TestAMQPScenarios(t *testing.T) {
 	b := testbroker.Start(t)
@@ -84,6 +84,7 @@ func TestAMQPScenarios(t *testing.T) {
 		{"queue", []string{"-publishers", "2", "-consumers", "2", "-ack-every", "1"}, 1, 200, 2, 2},
 		{"queue", []string{"-publishers", "1", "-consumers", "3", "-ack-every", "7", "-prefetch", "10"}, 1, 200, 1, 3},
 		{"fanout", []string{"-fanout-queues", "3"}, 3, 600, 1, 3},
+		{"backlog", []string{"-publishers", "2", "-consumers", "1", "-rate", "2000"}, 1, 200, 2, 1},
 	} {
 		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -23,6 +23,7 @@ func scenarios() []scenario {
 		logScenario(),
 		queueScenario(),
 		fanoutScenario(),
+		backlogScenario(),
 	}
 }
 

@@ -14,9 +14,14 @@ import (
 	"time"
 )
 
-// binary builds cmd/tern once per test process; tests that kill a real
-// broker share it.
-var binary struct {
+// binaries builds each command once per test process; tests that kill a
+// real broker or drive it with the load tool share them.
+var binaries struct {
+	mu    sync.Mutex
+	built map[string]*builtBinary
+}
+
+type builtBinary struct {
 	once sync.Once
 	path string
 	err  error
@@ -25,26 +30,44 @@ var binary struct {
 // Binary returns the path of a freshly built tern binary.
 func Binary(t testing.TB) string {
 	t.Helper()
-	binary.once.Do(func() {
+	return Command(t, "tern")
+}
+
+// Command returns the path of a freshly built ./cmd/NAME binary (built
+// without the race detector: it is the system under test or the load
+// tool, not the test).
+func Command(t testing.TB, name string) string {
+	t.Helper()
+	binaries.mu.Lock()
+	if binaries.built == nil {
+		binaries.built = map[string]*builtBinary{}
+	}
+	b := binaries.built[name]
+	if b == nil {
+		b = &builtBinary{}
+		binaries.built[name] = b
+	}
+	binaries.mu.Unlock()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "tern-bin-")
 		if err != nil {
-			binary.err = err
+			b.err = err
 			return
 		}
-		binary.path = filepath.Join(dir, "tern")
+		b.path = filepath.Join(dir, name)
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-o", binary.path, "./cmd/tern")
+		cmd := exec.Command("go", "build", "-o", b.path, "./cmd/"+name)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build ./cmd/%s: %v\n%s", name, err, out)
 		}
 	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binary.path
+	return b.path
 }
 
 // Process is a tern binary running as a child process, so a test can
@@ -137,6 +160,14 @@ func (p *Process) Stop() error {
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("tern did not exit within 30s of SIGTERM")
 	}
+}
+
+// PID is the running process's id (0 when stopped).
+func (p *Process) PID() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Output is everything the process printed so far.
