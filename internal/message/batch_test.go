@@ -169,5 +169,14 @@ func FuzzValidateBatch(f *testing.F) {
 		if len(recs) != int(b.RecordCount) {
 			t.Fatalf("decoded %d records, header says %d", len(recs), b.RecordCount)
 		}
+		views, err := Views(b, 1<<20)
+		if err != nil || len(views) != len(recs) {
+			t.Fatalf("views: %d, %v; records: %d", len(views), err, len(recs))
+		}
+		for i, v := range views {
+			if !sameRecord(v, recs[i]) {
+				t.Fatalf("view %d = %+v, record %+v", i, v, recs[i])
+			}
+		}
 	})
 }

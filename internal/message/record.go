@@ -25,35 +25,83 @@ type Record struct {
 // Records decodes every record of a batch, decompressing if needed. The
 // returned slices alias the batch only when it is uncompressed.
 func Records(b Batch, maxDecompressed int) ([]Record, error) {
+	out := make([]Record, 0, b.RecordCount)
+	err := eachRecord(b, maxDecompressed, func(v View) {
+		r := Record{Offset: v.Offset, Timestamp: v.Timestamp, Key: v.Key, Value: v.Value}
+		if v.nh > 0 {
+			r.Headers = make([]Header, 0, v.nh)
+			v.Headers(func(k, val []byte) bool {
+				r.Headers = append(r.Headers, Header{Key: string(k), Value: val})
+				return true
+			})
+		}
+		out = append(out, r)
+	})
+	return out, err
+}
+
+// View is a record with its headers left encoded. Readers that look up a
+// few known headers (switch string(key) { … } does not allocate) decode a
+// view without the per-header allocations of Record. A view aliases its
+// batch as Records' results do.
+type View struct {
+	Offset    int64
+	Timestamp int64
+	Key       []byte
+	Value     []byte
+	headers   []byte // nh encoded key/value pairs, already validated
+	nh        int
+}
+
+// Headers calls fn with each header in order until fn returns false.
+func (v View) Headers(fn func(key, value []byte) bool) {
+	r := reader{b: v.headers}
+	for range v.nh {
+		if !fn(r.bytes(), r.bytes()) {
+			return
+		}
+	}
+}
+
+// Views decodes every record of a batch as a View, decompressing if
+// needed.
+func Views(b Batch, maxDecompressed int) ([]View, error) {
+	out := make([]View, 0, b.RecordCount)
+	err := eachRecord(b, maxDecompressed, func(v View) { out = append(out, v) })
+	return out, err
+}
+
+// eachRecord decodes b's records in order, with absolute offsets and
+// timestamps.
+func eachRecord(b Batch, maxDecompressed int, fn func(View)) error {
 	if maxDecompressed == 0 {
 		maxDecompressed = 64 << 20
 	}
 	body, err := decompress(b.Codec(), b.Raw[HeaderSize:], maxDecompressed)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]Record, 0, b.RecordCount)
 	for len(body) > 0 {
 		l, w := binary.Varint(body)
 		if w <= 0 || l < 0 || int64(len(body)-w) < l {
-			return nil, fmt.Errorf("%w: bad record length", ErrInvalidRecord)
+			return fmt.Errorf("%w: bad record length", ErrInvalidRecord)
 		}
-		r, err := decodeRecord(body[w : w+int(l)])
+		v, err := decodeView(body[w : w+int(l)])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		r.Offset += b.BaseOffset
-		r.Timestamp += b.BaseTimestamp
+		v.Offset += b.BaseOffset
+		v.Timestamp += b.BaseTimestamp
 		if b.LogAppendTime() {
-			r.Timestamp = b.MaxTimestamp
+			v.Timestamp = b.MaxTimestamp
 		}
-		out = append(out, r)
+		fn(v)
 		body = body[w+int(l):]
 	}
-	return out, nil
+	return nil
 }
 
-// reader walks a record body; the first error sticks so decodeRecord can
+// reader walks a record body; the first error sticks so decodeView can
 // read straight through and check once.
 type reader struct {
 	b   []byte
@@ -88,29 +136,32 @@ func (r *reader) bytes() []byte {
 	return v
 }
 
-func decodeRecord(p []byte) (Record, error) {
+// decodeView decodes one record body (after its length prefix), checking
+// the headers so View.Headers cannot fail.
+func decodeView(p []byte) (View, error) {
 	if len(p) < 1 {
-		return Record{}, fmt.Errorf("%w: empty record", ErrInvalidRecord)
+		return View{}, fmt.Errorf("%w: empty record", ErrInvalidRecord)
 	}
 	r := reader{b: p[1:]} // attributes byte is unused
-	var rec Record
-	rec.Timestamp = r.varint()
-	rec.Offset = r.varint()
-	rec.Key = r.bytes()
-	rec.Value = r.bytes()
+	var v View
+	v.Timestamp = r.varint()
+	v.Offset = r.varint()
+	v.Key = r.bytes()
+	v.Value = r.bytes()
 	nh := r.varint()
 	if nh < 0 || nh > int64(len(p)) {
-		return Record{}, fmt.Errorf("%w: bad header count %d", ErrInvalidRecord, nh)
+		return View{}, fmt.Errorf("%w: bad header count %d", ErrInvalidRecord, nh)
 	}
+	v.headers, v.nh = r.b, int(nh)
 	for i := int64(0); i < nh && r.err == nil; i++ {
-		k := r.bytes()
-		v := r.bytes()
-		rec.Headers = append(rec.Headers, Header{Key: string(k), Value: v})
+		r.bytes()
+		r.bytes()
 	}
 	if r.err != nil {
-		return Record{}, r.err
+		return View{}, r.err
 	}
-	return rec, nil
+	v.headers = v.headers[:len(v.headers)-len(r.b)]
+	return v, nil
 }
 
 // BatchOptions describes the batch EncodeBatch builds.
