@@ -35,6 +35,8 @@ const (
 type acksLog struct {
 	log       *storage.Log
 	sinceSnap int
+	// trimTo is the newest snapshot's offset: what comes before it may go.
+	trimTo int64
 }
 
 func encodeSettled(rs []queue.Range, frontiers []queue.LevelState) []message.Record {
@@ -69,8 +71,8 @@ func encodeSnapshot(states []queue.LevelState) message.Record {
 }
 
 // record appends settled ranges and the current frontiers; every
-// acksCompactEvery records it writes a snapshot of the whole state and
-// trims what came before.
+// acksCompactEvery records it writes a snapshot of the whole state, and
+// what came before it can be trimmed (trimTo).
 func (a *acksLog) record(rs []queue.Range, states []queue.LevelState) error {
 	if len(rs) == 0 {
 		return nil
@@ -87,10 +89,21 @@ func (a *acksLog) record(rs []queue.Range, states []queue.LevelState) error {
 		return fmt.Errorf("%w: acks log: %w", ErrStorage, err)
 	}
 	a.log.SetHighWatermark(pd.EndOffset)
-	if snap && pd.BaseOffset > a.log.StartOffset() {
-		if err := a.log.DeleteRecordsBefore(pd.BaseOffset); err != nil {
-			return fmt.Errorf("%w: trim acks log: %w", ErrStorage, err)
-		}
+	if snap {
+		// Trimmed later, by trim: it fsyncs a checkpoint, too slow for
+		// the queue lock record is called under.
+		a.trimTo = pd.BaseOffset
+	}
+	return nil
+}
+
+// trim drops the records before the newest snapshot.
+func (a *acksLog) trim(before int64) error {
+	if before <= a.log.StartOffset() || before > a.log.HighWatermark() {
+		return nil
+	}
+	if err := a.log.DeleteRecordsBefore(before); err != nil {
+		return fmt.Errorf("%w: trim acks log: %w", ErrStorage, err)
 	}
 	return nil
 }

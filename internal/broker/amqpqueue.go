@@ -174,7 +174,7 @@ type queueReadCache struct {
 	raw         []byte
 	pos         int   // byte position of the last batch served
 	posOff      int64 // its base offset
-	recs        []message.Record
+	recs        []message.View
 }
 
 // pendingPublishes are one level's publishes waiting to be written as
@@ -389,7 +389,7 @@ func (q *MQueue) applyLocked(fx queue.Effects) {
 	}
 	// The low-water mark is only remembered here: trimming writes and
 	// fsyncs the log's start-offset checkpoint, far too costly per ack.
-	// The delivery loop trims once a second (trimLocked); until then the
+	// The delivery loop trims once a second (trim); until then the
 	// acks log is what keeps settled messages from coming back.
 	for _, m := range fx.LowWater {
 		if int(m.Level) < len(q.trimTo) {
@@ -409,15 +409,26 @@ func (q *MQueue) flushAcksLocked() {
 	q.ackBuf.Settled = q.ackBuf.Settled[:0]
 }
 
-// trimLocked frees the segments below each level's low-water mark.
-func (q *MQueue) trimLocked() {
-	for lv, off := range q.trimTo {
+// trim frees the segments below each level's low-water mark and the
+// acks log's records before its newest snapshot. It runs on the delivery
+// loop, outside mu: trimming writes and fsyncs a start-offset checkpoint,
+// and holding the queue lock across an fsync stalled publishers and
+// deliveries alike.
+func (q *MQueue) trim() {
+	q.mu.Lock()
+	levels := slices.Clone(q.trimTo)
+	acksTo := q.acks.trimTo
+	q.mu.Unlock()
+	for lv, off := range levels {
 		l := q.logs[lv]
 		if off > l.StartOffset() && off <= l.HighWatermark() {
 			if err := l.DeleteRecordsBefore(off); err != nil {
 				q.logger.Warn("queue low-water trim failed", "queue", q.spec.Name, "err", err)
 			}
 		}
+	}
+	if err := q.acks.trim(acksTo); err != nil {
+		q.logger.Warn("queue acks-log trim failed", "queue", q.spec.Name, "err", err)
 	}
 }
 
@@ -433,9 +444,7 @@ func (q *MQueue) loop() {
 			return
 		case <-q.wake:
 		case <-ttl.C:
-			q.mu.Lock()
-			q.trimLocked()
-			q.mu.Unlock()
+			q.trim()
 			if q.unusedTooLong() {
 				go q.onExpire() // takes the vhost lock, which waits for this loop
 				return
@@ -548,7 +557,7 @@ func (q *MQueue) read(lv uint8, off int64) (QueueMessage, error) {
 	// Queue batches hold consecutive offsets; search in case one does not.
 	i := int(off - c.recs[0].Offset)
 	if i >= len(c.recs) || c.recs[i].Offset != off {
-		i = slices.IndexFunc(c.recs, func(r message.Record) bool { return r.Offset == off })
+		i = slices.IndexFunc(c.recs, func(r message.View) bool { return r.Offset == off })
 		if i < 0 {
 			c.valid = false
 			return QueueMessage{}, fmt.Errorf("%w: offset %d not found", ErrStorage, off)
@@ -606,7 +615,7 @@ func (c *queueReadCache) decodeBatchOf(off int64) error {
 		}
 		if off >= b.BaseOffset && off <= b.LastOffset() {
 			c.pos, c.posOff = len(c.raw)-len(p), b.BaseOffset
-			recs, err := message.Records(b, 0)
+			recs, err := message.Views(b, 0)
 			if err != nil {
 				return err
 			}

@@ -72,30 +72,33 @@ func queueRecord(m QueueMessage) message.Record {
 // written by Kafka producers (a topic bound into an exchange, or a stream
 // read over AMQP) have no x-amqp headers: they come back with the key as
 // routing key, the value as body and no properties.
-func decodeQueueMessage(r message.Record) (QueueMessage, error) {
+func decodeQueueMessage(r message.View) (QueueMessage, error) {
 	m := QueueMessage{RoutingKey: string(r.Key), Body: r.Value, Timestamp: r.Timestamp}
-	for _, h := range r.Headers {
-		switch h.Key {
+	var err error
+	r.Headers(func(k, v []byte) bool {
+		switch string(k) { // no allocation: a switch on a conversion
 		case hdrExchange:
-			m.Exchange = string(h.Value)
+			m.Exchange = string(v)
 		case hdrProps:
-			m.Props = h.Value
+			m.Props = v
 		case hdrExpires:
-			n, err := strconv.ParseInt(string(h.Value), 10, 64)
-			if err != nil {
-				return m, fmt.Errorf("%w: bad %s header: %w", ErrCorruptMessage, hdrExpires, err)
+			n, perr := strconv.ParseInt(string(v), 10, 64)
+			if perr != nil {
+				err = fmt.Errorf("%w: bad %s header: %w", ErrCorruptMessage, hdrExpires, perr)
+				return false
 			}
 			m.ExpiresAt = n
 		case hdrPriority:
-			if len(h.Value) == 1 {
-				m.Priority = h.Value[0]
+			if len(v) == 1 {
+				m.Priority = v[0]
 			}
 		case hdrMode:
-			m.Persistent = len(h.Value) == 1 && h.Value[0] == 2
+			m.Persistent = len(v) == 1 && v[0] == 2
 		}
-	}
+		return true
+	})
 	if m.Body == nil {
 		m.Body = []byte{}
 	}
-	return m, nil
+	return m, err
 }

@@ -232,7 +232,7 @@ func (sc *streamConsumer) deliver(raw []byte, off int64) int64 {
 			off = max(off, b.LastOffset()+1)
 			continue
 		}
-		recs, err := message.Records(b, 0)
+		recs, err := message.Views(b, 0)
 		if err != nil {
 			return b.LastOffset() + 1 // skip what cannot be decoded
 		}

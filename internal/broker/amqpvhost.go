@@ -450,7 +450,8 @@ func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, 
 	var res PublishResult
 	var waits []func() error
 	v.mu.Lock()
-	qs := make([]*MQueue, 0, len(names))
+	var qsBuf [4]*MQueue // most publishes reach a queue or a few
+	qs := qsBuf[:0]
 	var streams []string
 	for _, n := range names {
 		if q := v.queues[n]; q != nil {
@@ -485,6 +486,12 @@ func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, 
 			continue
 		}
 		waits = append(waits, wait)
+	}
+	switch len(waits) {
+	case 0:
+		return res, func() error { return nil }, nil
+	case 1:
+		return res, waits[0], nil
 	}
 	return res, func() error {
 		var errs []error
