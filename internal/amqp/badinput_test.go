@@ -168,6 +168,15 @@ func TestConnectionLevelBadInput(t *testing.T) {
 			r.write(h)
 			r.write(append(frameHeader(3, 1, 3), 'a', 'b', 'c', spec.FrameEnd))
 		}, spec.FrameError},
+		{"channel.flow(false), which RabbitMQ does not implement", func(r *rawAMQP) {
+			r.send(1, &spec.ChannelOpen{})
+			r.next()
+			r.send(1, &spec.ChannelFlow{Active: true})
+			if _, m := r.next(); m.Name() != "channel.flow-ok" {
+				r.t.Fatalf("channel.flow(true) answered with %s", m.Name())
+			}
+			r.send(1, &spec.ChannelFlow{Active: false})
+		}, spec.NotImplemented},
 		{"method instead of the content header", func(r *rawAMQP) {
 			r.send(1, &spec.ChannelOpen{})
 			r.next()

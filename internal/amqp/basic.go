@@ -232,7 +232,9 @@ func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool
 			return newError(spec.PreconditionFailed, m, "unknown delivery tag %d", tag)
 		}
 		delete(ch.unacked, tag)
-		take = append(take, u)
+		ch.mu.Unlock()
+		// One tag, the usual case: straight to its queue.
+		return settleIn(u.q, ch.qid, u.level, ack, requeue, u.offset)
 	}
 	ch.mu.Unlock()
 	// One call per queue and level: a multiple ack of a prefetch window
@@ -247,15 +249,24 @@ func (ch *channel) settle(m spec.Method, tag uint64, multiple, ack, requeue bool
 		groups[k] = append(groups[k], u.offset)
 	}
 	for k, offsets := range groups {
-		var err error
-		if ack {
-			err = k.q.Ack(ch.qid, k.level, offsets...)
-		} else {
-			err = k.q.Reject(ch.qid, k.level, requeue, offsets...)
-		}
-		if err != nil && !errors.Is(err, broker.ErrNotFound) {
+		if err := settleIn(k.q, ch.qid, k.level, ack, requeue, offsets...); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// settleIn acks or rejects offsets of one level of q; a queue deleted
+// meanwhile is not an error (its messages are gone anyway).
+func settleIn(q broker.Settler, chID queue.ChannelID, level uint8, ack, requeue bool, offsets ...int64) error {
+	var err error
+	if ack {
+		err = q.Ack(chID, level, offsets...)
+	} else {
+		err = q.Reject(chID, level, requeue, offsets...)
+	}
+	if err != nil && !errors.Is(err, broker.ErrNotFound) {
+		return err
 	}
 	return nil
 }

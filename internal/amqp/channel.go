@@ -95,6 +95,9 @@ func (ch *channel) handleFrame(f spec.Frame) error {
 	default:
 		err = newError(spec.UnexpectedFrame, nil, "unexpected %v frame", f.Type)
 	}
+	if err == nil {
+		return nil
+	}
 	var ae *amqpError
 	if errors.As(err, &ae) && !ae.hard() {
 		ch.closeWith(ae)
@@ -160,8 +163,12 @@ func (ch *channel) method(m spec.Method) error {
 	case *spec.ChannelOpen:
 		return newError(spec.ChannelError, m, "second 'channel.open' seen")
 	case *spec.ChannelFlow:
-		// Tern does not stop deliveries on flow(false) yet; it says so.
-		ch.c.sendMethod(ch.id, &spec.ChannelFlowOK{Active: m.Active})
+		// As RabbitMQ: flow(true) is a no-op, flow(false) is 540
+		// NOT_IMPLEMENTED (basic.qos is how consumers limit deliveries).
+		if !m.Active {
+			return newError(spec.NotImplemented, m, "active=false")
+		}
+		ch.c.sendMethod(ch.id, &spec.ChannelFlowOK{Active: true})
 		return nil
 	case *spec.ExchangeDeclare:
 		return ch.exchangeDeclare(m)
@@ -233,11 +240,14 @@ func (ch *channel) contentHeader(payload []byte) error {
 		ch.pending = nil
 		return newError(spec.PreconditionFailed, m, "message size %d is larger than configured max size %d", h.BodySize, ch.c.s.cfg.MaxMessageBytes)
 	}
-	ch.pendingHdr = append([]byte(nil), payload...)
+	// Frame payloads are freshly allocated per frame and never reused,
+	// so the header and (below) a one-frame body are kept without a copy.
+	ch.pendingHdr = payload
 	ch.pendingProp = h.Properties
 	ch.pendingSize = h.BodySize
-	ch.body = make([]byte, 0, min(h.BodySize, 1<<20))
+	ch.body = nil
 	if h.BodySize == 0 {
+		ch.body = []byte{}
 		return ch.publishComplete()
 	}
 	return nil
@@ -250,7 +260,14 @@ func (ch *channel) contentBody(payload []byte) error {
 	if uint64(len(ch.body))+uint64(len(payload)) > ch.pendingSize {
 		return newError(spec.FrameError, ch.pending, "content body exceeds the declared size %d", ch.pendingSize)
 	}
-	ch.body = append(ch.body, payload...)
+	if ch.body == nil && uint64(len(payload)) == ch.pendingSize {
+		ch.body = payload // the whole body in one frame, the usual case
+	} else {
+		if ch.body == nil {
+			ch.body = make([]byte, 0, min(ch.pendingSize, 1<<20))
+		}
+		ch.body = append(ch.body, payload...)
+	}
 	if uint64(len(ch.body)) == ch.pendingSize {
 		return ch.publishComplete()
 	}
