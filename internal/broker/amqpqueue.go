@@ -20,8 +20,11 @@ import (
 // for each basic.consume.
 type QueueConsumer interface {
 	// Deliver hands over one message. It is called from the queue's
-	// delivery goroutine, one message at a time; it must not block for
-	// long (queue the frames for the connection's writer).
+	// delivery goroutine, one message at a time, and must not block: a
+	// consumer that cannot take more for now (its connection is not
+	// reading) says so with MQueue.SetConsumerBlocked instead, so the
+	// queue goes on serving its other consumers. (A stream consumer has a
+	// goroutine of its own and may block.)
 	Deliver(d Delivered)
 	// Cancelled tells the consumer the queue is gone (server-initiated
 	// basic.cancel).
@@ -683,6 +686,17 @@ func (q *MQueue) Cancel(id queue.ConsumerID) {
 	q.applyLocked(fx)
 	q.mu.Unlock()
 	q.kick()
+}
+
+// SetConsumerBlocked stops deliveries to a consumer whose connection is
+// not keeping up, or resumes them (see queue.Queue.SetBlocked).
+func (q *MQueue) SetConsumerBlocked(id queue.ConsumerID, blocked bool) {
+	q.mu.Lock()
+	q.st.SetBlocked(id, blocked)
+	q.mu.Unlock()
+	if !blocked {
+		q.kick()
+	}
 }
 
 // SetChannelPrefetch applies basic.qos global=true for channel ch.

@@ -10,6 +10,7 @@ type consumer struct {
 	ConsumerSpec
 	unacked int    // deliveries awaiting ack (0 for NoAck)
 	served  uint64 // q.seq at its last delivery (registration): round-robin order
+	blocked bool   // SetBlocked: takes no deliveries for now
 }
 
 // channelState is what the queue knows of a channel: its basic.qos
@@ -78,6 +79,18 @@ func (q *Queue) RemoveConsumer(id ConsumerID) Effects {
 	return fx
 }
 
+// SetBlocked marks consumer id as unable to take deliveries for now (the
+// adapter's buffer towards it is full) or able again. A blocked consumer
+// keeps its place, priority and unacknowledged messages; like one out of
+// credit it is passed over, so a consumer that does not read cannot hold
+// up the others. Unknown ids are ignored. The caller dispatches after
+// unblocking.
+func (q *Queue) SetBlocked(id ConsumerID, blocked bool) {
+	if c := q.byID[id]; c != nil {
+		c.blocked = blocked
+	}
+}
+
 // SetChannelPrefetch is basic.qos with global=true: at most n (0 =
 // unlimited) unacknowledged consumer deliveries on channel ch. The
 // adapter calls it for each queue the channel consumes from, before the
@@ -97,6 +110,9 @@ func (q *Queue) active(c *consumer) bool {
 
 // hasCredit reports whether c may take one more delivery now.
 func (q *Queue) hasCredit(c *consumer) bool {
+	if c.blocked {
+		return false
+	}
 	if c.NoAck {
 		return true
 	}

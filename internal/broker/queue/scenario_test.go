@@ -24,6 +24,7 @@ import (
 //	admit
 //	consume id=N ch=N [prefetch=0 noack exclusive priority=0]
 //	cancel id=N
+//	block id=N | unblock id=N   SetBlocked
 //	qos ch=N prefetch=N      channel-wide (global) prefetch
 //	dispatch [max=1000]
 //	get ch=N [noack]
@@ -125,6 +126,10 @@ func (e *scenarioEnv) handle(t *testing.T, d *datadriven.TestData) string {
 		var id uint64
 		d.ScanArgs(t, "id", &id)
 		e.effects(e.q.RemoveConsumer(ConsumerID(id)))
+	case "block", "unblock":
+		var id uint64
+		d.ScanArgs(t, "id", &id)
+		e.q.SetBlocked(ConsumerID(id), d.Cmd == "block")
 	case "qos":
 		var n int
 		d.ScanArgs(t, "prefetch", &n)
