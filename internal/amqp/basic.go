@@ -55,10 +55,20 @@ func (cs *consumer) Deliver(d broker.Delivered) {
 		ch.unacked[tag] = unackedMsg{q: d.From, level: d.Level, offset: d.Offset}
 	}
 	ch.mu.Unlock()
-	ch.c.sendContent(ch.id, &spec.BasicDeliver{
+	frames := ch.c.contentFrames(ch.id, &spec.BasicDeliver{
 		ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
 		Exchange: d.Message.Exchange, RoutingKey: d.Message.RoutingKey,
 	}, d.Message.Props, d.Message.Body)
+	if cs.stream != nil {
+		ch.c.out.add(frames) // a stream consumer's own goroutine may wait
+		return
+	}
+	// A queue's delivery loop must not wait on one connection: the frames
+	// go in regardless (prefetch bounds how many), and past the limit the
+	// queue stops delivering here until the writer catches up.
+	if full, _ := ch.c.out.push(frames); full {
+		ch.c.blockConsumer(cs)
+	}
 }
 
 // Cancelled implements broker.QueueConsumer: the queue was deleted, so

@@ -49,6 +49,11 @@ type conn struct {
 	channels map[uint16]*channel
 	closing  bool // connection.close sent or received
 
+	// blockedConsumers are consumers whose queues were told to stop
+	// delivering while the outbox is full (see blockConsumer).
+	blockMu          sync.Mutex
+	blockedConsumers map[*consumer]struct{}
+
 	// canBlock: the client announced the connection.blocked capability;
 	// blocked: we told it so and owe it connection.unblocked.
 	canBlock bool
@@ -342,7 +347,12 @@ func (c *conn) sendMethod(ch uint16, m spec.Method) {
 // unit, so frames of two messages never interleave on a channel. props is
 // the content header as the publisher sent it (or empty: no properties).
 func (c *conn) sendContent(ch uint16, m spec.Method, props []byte, body []byte) {
-	c.out.add(func(b []byte) []byte {
+	c.out.add(c.contentFrames(ch, m, props, body))
+}
+
+// contentFrames encodes a content method, header and body frames.
+func (c *conn) contentFrames(ch uint16, m spec.Method, props []byte, body []byte) func([]byte) []byte {
+	return func(b []byte) []byte {
 		start := len(b)
 		b, err := spec.AppendMethodFrame(b, ch, m)
 		if err == nil {
@@ -360,7 +370,34 @@ func (c *conn) sendContent(ch uint16, m spec.Method, props []byte, body []byte) 
 			return b[:start]
 		}
 		return b
-	})
+	}
+}
+
+// blockConsumer stops a queue's deliveries to cs while the outbox is
+// full; the writer unblocks it once it has taken the buffer. Checking
+// fullness and recording the block under blockMu, which the writer also
+// takes after each take, means an unblock is never missed.
+func (c *conn) blockConsumer(cs *consumer) {
+	c.blockMu.Lock()
+	defer c.blockMu.Unlock()
+	if !c.out.full() {
+		return
+	}
+	if c.blockedConsumers == nil {
+		c.blockedConsumers = map[*consumer]struct{}{}
+	}
+	c.blockedConsumers[cs] = struct{}{}
+	cs.q.SetConsumerBlocked(cs.id, true)
+}
+
+// unblockConsumers resumes deliveries to every blocked consumer.
+func (c *conn) unblockConsumers() {
+	c.blockMu.Lock()
+	defer c.blockMu.Unlock()
+	for cs := range c.blockedConsumers {
+		cs.q.SetConsumerBlocked(cs.id, false)
+	}
+	clear(c.blockedConsumers)
 }
 
 // writeLoop writes whatever is queued, one write per batch, until the
@@ -378,6 +415,7 @@ func (c *conn) writeLoop() {
 			deadline = time.Second
 		default:
 		}
+		c.unblockConsumers() // room again: see blockConsumer
 		c.nc.SetWriteDeadline(time.Now().Add(deadline))
 		_, err := c.nc.Write(b)
 		c.out.done(b)

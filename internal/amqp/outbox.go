@@ -40,6 +40,34 @@ func (o *outbox) add(fn func([]byte) []byte) bool {
 	return o.addLocked(fn)
 }
 
+// push appends what fn encodes without waiting for room, for deliveries
+// from a queue's delivery loop, which must not block on one slow client.
+// It reports whether the outbox is now at or over its limit (the caller
+// then stops the flow, see conn.blockConsumer) and false for ok once
+// closed.
+func (o *outbox) push(fn func([]byte) []byte) (full, ok bool) {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false, false
+	}
+	o.buf = fn(o.buf)
+	full = len(o.buf) >= o.limit
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return full, true
+}
+
+// full reports whether the outbox is at or over its limit.
+func (o *outbox) full() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.buf) >= o.limit
+}
+
 // tryAdd is add without waiting: it drops the frames when the outbox is
 // full (heartbeats, a shutdown notice that must not block shutdown).
 // With onlyIfIdle it also drops them when anything is pending.
