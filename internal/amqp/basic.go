@@ -20,6 +20,10 @@ type consumer struct {
 	stream *broker.Stream // a stream's
 	id     queue.ConsumerID
 	noAck  bool
+	// ready is closed once basic.consume-ok is queued (or the consume
+	// failed): the queue may deliver as soon as the consumer is
+	// registered, but the client must see consume-ok first.
+	ready chan struct{}
 }
 
 func (cs *consumer) settler() broker.Settler {
@@ -39,6 +43,7 @@ func (cs *consumer) cancel() {
 
 // Deliver implements broker.QueueConsumer.
 func (cs *consumer) Deliver(d broker.Delivered) {
+	<-cs.ready
 	ch := cs.ch
 	ch.mu.Lock()
 	if _, live := ch.consumers[cs.tag]; !live {
@@ -137,15 +142,16 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 		}
 		prio = int(n)
 	}
-	cs := &consumer{ch: ch, tag: tag, q: q, stream: stream, noAck: m.NoAck, id: queue.ConsumerID(uint64(ch.qid)<<20 | ch.nextConsume + 1)}
+	cs := &consumer{ch: ch, tag: tag, q: q, stream: stream, noAck: m.NoAck, id: queue.ConsumerID(uint64(ch.qid)<<20 | ch.nextConsume + 1), ready: make(chan struct{})}
 	ch.nextConsume++
 	ch.consumers[tag] = cs
 	prefetch := ch.prefetch
 	ch.mu.Unlock()
-	// consume-ok goes out before the first delivery.
-	if !m.NoWait {
-		ch.c.sendMethod(ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
-	}
+	// Registered first, so consumers of one queue take their places in
+	// the order their consume-oks were sent (single active consumer
+	// depends on it); deliveries wait for ready, so consume-ok still goes
+	// out before the first of them.
+	defer close(cs.ready)
 	cspec := queue.ConsumerSpec{ID: cs.id, Channel: ch.qid, Prefetch: prefetch, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio}
 	if isStream {
 		err = stream.Consume(cspec, from, cs)
@@ -157,6 +163,9 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 		delete(ch.consumers, tag)
 		ch.mu.Unlock()
 		return err
+	}
+	if !m.NoWait {
+		ch.c.sendMethod(ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
 	}
 	return nil
 }
