@@ -3,6 +3,7 @@ package amqp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -60,20 +61,46 @@ func (cs *consumer) Deliver(d broker.Delivered) {
 		ch.unacked[tag] = unackedMsg{q: d.From, level: d.Level, offset: d.Offset}
 	}
 	ch.mu.Unlock()
-	frames := ch.c.contentFrames(ch.id, &spec.BasicDeliver{
+	deliver := &spec.BasicDeliver{
 		ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
 		Exchange: d.Message.Exchange, RoutingKey: d.Message.RoutingKey,
-	}, d.Message.Props, d.Message.Body)
+	}
 	if cs.stream != nil {
-		ch.c.out.add(frames) // a stream consumer's own goroutine may wait
+		// A stream consumer's own goroutine may wait for room.
+		ch.c.out.add(ch.c.contentFrames(ch.id, deliver, withStreamOffset(d.Message.Props, d.StreamOffset), d.Message.Body))
 		return
 	}
+	frames := ch.c.contentFrames(ch.id, deliver, d.Message.Props, d.Message.Body)
 	// A queue's delivery loop must not wait on one connection: the frames
 	// go in regardless (prefetch bounds how many), and past the limit the
 	// queue stops delivering here until the writer catches up.
 	if full, _ := ch.c.out.push(frames); full {
 		ch.c.blockConsumer(cs)
 	}
+}
+
+// withStreamOffset returns a stored content header with the record's
+// offset added as the x-stream-offset header, which RabbitMQ puts on every
+// stream delivery so consumers can track where they are. A header that
+// does not decode (never stored by Tern) is passed on unchanged.
+func withStreamOffset(props []byte, offset int64) []byte {
+	h := spec.ContentHeader{ClassID: spec.ClassBasic}
+	if len(props) > 0 {
+		dec, err := spec.DecodeContentHeader(props)
+		if err != nil {
+			return props
+		}
+		h = dec
+	}
+	hs := make(spec.Table, len(h.Properties.Headers)+1)
+	maps.Copy(hs, h.Properties.Headers)
+	hs["x-stream-offset"] = offset
+	h.Properties.Headers = hs
+	out, err := h.AppendTo(nil)
+	if err != nil {
+		return props
+	}
+	return out
 }
 
 // Cancelled implements broker.QueueConsumer: the queue was deleted, so

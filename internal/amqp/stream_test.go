@@ -51,7 +51,7 @@ func TestStreamQueueIsAKafkaTopic(t *testing.T) {
 	ch.Confirm(false)
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 10))
 	for i := 0; i < 5; i++ {
-		if err := ch.PublishWithContext(context.Background(), "", "events", false, false, amqp.Publishing{Body: []byte(fmt.Sprintf("amqp-%d", i))}); err != nil {
+		if err := ch.PublishWithContext(context.Background(), "", "events", false, false, amqp.Publishing{Body: []byte(fmt.Sprintf("amqp-%d", i)), Headers: amqp.Table{"i": int32(i)}}); err != nil {
 			t.Fatal(err)
 		}
 		if c := <-confirms; !c.Ack {
@@ -81,6 +81,13 @@ func TestStreamQueueIsAKafkaTopic(t *testing.T) {
 	var got []string
 	for len(got) < 10 {
 		d := recv(t, ds)
+		// Every stream delivery carries its offset, as in RabbitMQ.
+		if off, ok := d.Headers["x-stream-offset"].(int64); !ok || off != int64(len(got)) {
+			t.Fatalf("delivery %d has x-stream-offset %#v", len(got), d.Headers["x-stream-offset"])
+		}
+		if n := len(got); n < 5 && d.Headers["i"] != int32(n) {
+			t.Fatalf("delivery %d lost its publisher's headers: %v", n, d.Headers)
+		}
 		got = append(got, string(d.Body))
 		d.Ack(false)
 	}
