@@ -196,6 +196,10 @@ type publishTicket struct {
 	err  error
 }
 
+// errRefused is a publish a reject-publish queue turned away at write
+// time (see appendLocked).
+var errRefused = errors.New("broker: queue at its limit refused the publish")
+
 // Publish batching bounds: a publisher flushes itself past them.
 const (
 	flushRecords = 512
@@ -215,16 +219,21 @@ const (
 // queue take publishes from many connections at disk speed.
 func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 	rec := queueRecord(m)
+	// A queue that refuses publishes at its limit admits and writes each
+	// publish as one step (under flushMu), so the admission count is
+	// exact: otherwise two publishers could both be admitted to the last
+	// place and the second be dropped after its confirm.
+	strict := q.spec.Config.Overflow != queue.DropHead
+	if strict {
+		q.flushMu.Lock()
+		defer q.flushMu.Unlock()
+	}
 	q.mu.Lock()
 	if q.deleted {
 		q.mu.Unlock()
 		return false, nil, fmt.Errorf("%w: queue %s deleted", ErrNotFound, q.spec.Name)
 	}
 	q.lastUsed.Store(q.now().UnixMilli())
-	// Admission counts only what is in the state machine, so a queue
-	// that refuses publishes at its limit writes each publish at once
-	// (below) and the count is exact.
-	strict := q.spec.Config.Overflow != queue.DropHead
 	if strict && !q.st.Admit() {
 		if q.spec.Config.Overflow == queue.RejectPublishDLX && q.deadLetter != nil {
 			// Refused, and dead-lettered instead of stored (reason maxlen);
@@ -242,11 +251,20 @@ func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 	t := p.ticket
 	p.recs = append(p.recs, rec)
 	p.bytes += len(m.Body) + len(m.Props) + len(m.RoutingKey) + len(m.Exchange)
-	full := strict || len(p.recs) >= flushRecords || p.bytes >= flushBytes
+	full := len(p.recs) >= flushRecords || p.bytes >= flushBytes
 	q.mu.Unlock()
-	if full {
+	switch {
+	case strict:
+		q.flushLocked()
+		if errors.Is(t.err, errRefused) {
+			return false, nil, nil
+		}
+		if t.err != nil {
+			return false, nil, t.err
+		}
+	case full:
 		q.flush()
-	} else {
+	default:
 		q.kick()
 	}
 	if !m.Persistent || !q.spec.Durable {
@@ -273,6 +291,11 @@ func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 func (q *MQueue) flush() {
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
+	q.flushLocked()
+}
+
+// flushLocked is flush with flushMu held.
+func (q *MQueue) flushLocked() {
 	q.mu.Lock()
 	batches := q.takePendingLocked()
 	deleted := q.deleted
@@ -345,13 +368,18 @@ func (q *MQueue) appendLocked(lv uint8, b *pendingPublishes) {
 	pd := b.ticket.pd
 	q.logs[lv].SetHighWatermark(pd.EndOffset)
 	for i, r := range b.recs {
-		_, fx, err := q.st.Append(lv, pd.BaseOffset+int64(i), len(r.Value))
+		accepted, fx, err := q.st.Append(lv, pd.BaseOffset+int64(i), len(r.Value))
 		if err != nil {
 			b.ticket.err = fmt.Errorf("%w: %w", ErrStorage, err)
 			q.logger.Error("queue state rejected an append", "queue", q.spec.Name, "offset", pd.BaseOffset+int64(i), "err", err)
 			return
 		}
 		q.applyLocked(fx)
+		if !accepted {
+			// Only a reject-publish queue refuses, and it writes one
+			// publish per batch (see Publish): that publisher gets a nack.
+			b.ticket.err = errRefused
+		}
 	}
 }
 
@@ -762,6 +790,14 @@ func (q *MQueue) Purge() int64 {
 	q.applyLocked(fx)
 	q.mu.Unlock()
 	return n
+}
+
+// consumerCount is how many consumers the queue has (Stats without the
+// flush).
+func (q *MQueue) consumerCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.consumers)
 }
 
 // Stats reports ready and unacked counts and consumers.

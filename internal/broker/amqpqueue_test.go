@@ -155,3 +155,56 @@ func TestMQueueAcksSurviveReopen(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent publishers to a reject-publish queue with one place left:
+// exactly one is taken, and every other publisher is told (no confirm
+// for a message that was then dropped).
+func TestMQueueRejectPublishAdmitsExactly(t *testing.T) {
+	cfg := queue.DefaultConfig()
+	cfg.MaxLength, cfg.Overflow = 1, queue.RejectPublish
+	q := openTestMQueue(t, MQueueSpec{Name: "one-place", Durable: true, Config: cfg})
+	const publishers = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	confirmed := 0
+	for i := range publishers {
+		wg.Go(func() {
+			ok, wait, err := q.Publish(QueueMessage{Body: []byte(fmt.Sprint(i)), Persistent: true, Timestamp: time.Now().UnixMilli()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok && wait() == nil {
+				mu.Lock()
+				confirmed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if st := q.Stats(); confirmed != 1 || st.Ready != 1 {
+		t.Fatalf("%d publishes confirmed, %d ready; want exactly 1 of each", confirmed, st.Ready)
+	}
+}
+
+// A publish is visible to basic.get, Stats and Purge at once, even before
+// any delivery loop pass wrote its batch.
+func TestMQueuePendingPublishesAreVisible(t *testing.T) {
+	q := openTestMQueue(t, MQueueSpec{Name: "visible"})
+	for i := range 3 {
+		if ok, _, err := q.Publish(QueueMessage{Body: []byte(fmt.Sprint(i)), Timestamp: time.Now().UnixMilli()}); !ok || err != nil {
+			t.Fatalf("publish %d: %v %v", i, ok, err)
+		}
+	}
+	if st := q.Stats(); st.Ready != 3 {
+		t.Fatalf("ready = %d right after 3 publishes, want 3", st.Ready)
+	}
+	d, ok, err := q.Get(7, true)
+	if err != nil || !ok || string(d.Message.Body) != "0" {
+		t.Fatalf("get: %q %v %v", d.Message.Body, ok, err)
+	}
+	q.Publish(QueueMessage{Body: []byte("3"), Timestamp: time.Now().UnixMilli()})
+	if n := q.Purge(); n != 3 {
+		t.Fatalf("purge removed %d, want 3", n)
+	}
+}
