@@ -344,3 +344,48 @@ func TestConfirmBurstMixesAcksAndNacks(t *testing.T) {
 		}
 	}
 }
+
+// Deleting a queue while its delivery loop is busy dead-lettering must
+// not hang: the loop republishes through the vhost, and the delete waits
+// for the loop.
+func TestDeleteQueueWhileDeadLettering(t *testing.T) {
+	b := testbroker.Start(t)
+	_, ch := dial(t, b)
+	ch.QueueDeclare("dl-target", false, false, false, false, nil)
+	ch.QueueDeclare("dl-src", false, false, false, false, amqp.Table{
+		"x-max-length": int32(1), "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dl-target",
+	})
+	_, pub := dial(t, b)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Errors end the loop: the queue may be gone already.
+			if pub.PublishWithContext(context.Background(), "", "dl-src", false, false, amqp.Publishing{Body: []byte("x")}) != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	deleted := make(chan error, 1)
+	go func() {
+		_, err := ch.QueueDelete("dl-src", false, false, false)
+		deleted <- err
+	}()
+	select {
+	case err := <-deleted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("queue.delete hung while the queue was dead-lettering")
+	}
+	close(stop)
+	<-done
+}

@@ -64,7 +64,6 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 	for name, r := range a.routers {
 		v := newVHost(b, name)
 		v.router = r
-		v.table.Store(r.Table())
 		for qname, rec := range a.queues[name] {
 			if rec.Args["x-queue-type"] == "stream" {
 				v.streams[qname] = &Stream{b: b, name: qname}
@@ -84,6 +83,7 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 			v.queues[qname] = q
 			keep[rec.ID] = true
 		}
+		v.commit()
 		b.vhosts[name] = v
 	}
 	dir := filepath.Join(b.cfg.DataDir, amqpDirName)

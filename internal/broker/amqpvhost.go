@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,7 +34,19 @@ type VHost struct {
 	router  *exchange.Router
 	queues  map[string]*MQueue
 	streams map[string]*Stream
+	// table and targets are what publishers read, without locks:
+	// snapshots taken by commit after every topology change. Publish
+	// must not take mu: a queue's delivery loop republishes dead-lettered
+	// messages, and deleting a queue waits for that loop under mu.
 	table   atomic.Pointer[exchange.Table]
+	targets atomic.Pointer[publishTargets]
+}
+
+// publishTargets are a vhost's queues and streams by name, as of the last
+// topology change.
+type publishTargets struct {
+	queues  map[string]*MQueue
+	streams map[string]*Stream
 }
 
 // amqpQueueRecord is a durable queue as the catalog stores it.
@@ -46,7 +59,7 @@ type amqpQueueRecord struct {
 
 func newVHost(b *Broker, name string) *VHost {
 	v := &VHost{name: name, b: b, router: exchange.New(), queues: map[string]*MQueue{}, streams: map[string]*Stream{}}
-	v.table.Store(v.router.Table())
+	v.commit()
 	return v
 }
 
@@ -81,7 +94,10 @@ func (v *VHost) logChanges(ctx context.Context, changes []exchange.Change) error
 }
 
 // commit publishes the router's new table to lock-free publishers.
-func (v *VHost) commit() { v.table.Store(v.router.Table()) }
+func (v *VHost) commit() {
+	v.table.Store(v.router.Table())
+	v.targets.Store(&publishTargets{queues: maps.Clone(v.queues), streams: maps.Clone(v.streams)})
+}
 
 // DeclareExchange is exchange.declare; passive only checks existence.
 func (v *VHost) DeclareExchange(ctx context.Context, name, kind string, passive, durable, autoDelete, internal bool, args map[string]any) error {
@@ -417,12 +433,12 @@ func (v *VHost) ConnectionClosed(ctx context.Context, owner uint64) {
 // QueueIdle is called when an auto-delete queue may have lost its last
 // consumer; it deletes the queue if so.
 func (v *VHost) QueueIdle(ctx context.Context, q *MQueue) {
-	if !q.spec.AutoDelete || q.Stats().Consumers > 0 {
+	if !q.spec.AutoDelete || q.consumerCount() > 0 {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.queues[q.spec.Name] == q && q.Stats().Consumers == 0 {
+	if v.queues[q.spec.Name] == q && q.consumerCount() == 0 {
 		if err := v.removeQueueLocked(ctx, q); err != nil {
 			v.b.logger.Warn("auto-delete queue not removed", "queue", q.spec.Name, "err", err)
 		}
@@ -449,18 +465,17 @@ func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, 
 	}
 	var res PublishResult
 	var waits []func() error
-	v.mu.Lock()
+	targets := v.targets.Load()
 	var qsBuf [4]*MQueue // most publishes reach a queue or a few
 	qs := qsBuf[:0]
 	var streams []string
 	for _, n := range names {
-		if q := v.queues[n]; q != nil {
+		if q := targets.queues[n]; q != nil {
 			qs = append(qs, q)
-		} else if v.streams[n] != nil {
+		} else if targets.streams[n] != nil {
 			streams = append(streams, n)
 		}
 	}
-	v.mu.Unlock()
 	if m.Timestamp == 0 {
 		m.Timestamp = v.b.nowMs()
 	}
