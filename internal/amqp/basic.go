@@ -81,16 +81,15 @@ func (cs *consumer) Deliver(d broker.Delivered) {
 
 // withStreamOffset returns a stored content header with the record's
 // offset added as the x-stream-offset header, which RabbitMQ puts on every
-// stream delivery so consumers can track where they are. A header that
-// does not decode (never stored by Tern) is passed on unchanged.
+// stream delivery so consumers can track where they are.
 func withStreamOffset(props []byte, offset int64) []byte {
 	h := spec.ContentHeader{ClassID: spec.ClassBasic}
 	if len(props) > 0 {
-		dec, err := spec.DecodeContentHeader(props)
-		if err != nil {
-			return props
+		// Stream records may come from Kafka producers: properties that
+		// do not decode are dropped rather than passed to the client.
+		if dec, err := spec.DecodeContentHeader(props); err == nil {
+			h = dec
 		}
-		h = dec
 	}
 	hs := make(spec.Table, len(h.Properties.Headers)+1)
 	maps.Copy(hs, h.Properties.Headers)
@@ -98,7 +97,7 @@ func withStreamOffset(props []byte, offset int64) []byte {
 	h.Properties.Headers = hs
 	out, err := h.AppendTo(nil)
 	if err != nil {
-		return props
+		return nil // no properties rather than unencodable ones
 	}
 	return out
 }
@@ -192,7 +191,13 @@ func (ch *channel) basicConsume(m *spec.BasicConsume) error {
 		return err
 	}
 	if !m.NoWait {
-		ch.c.sendMethod(ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
+		// push, not add: a delivery of this consumer's queue may already
+		// be waiting for ready, and the queue's loop must not wait on a
+		// full outbox (see consumer.Deliver).
+		ch.c.out.push(func(b []byte) []byte {
+			out, _ := spec.AppendMethodFrame(b, ch.id, &spec.BasicConsumeOK{ConsumerTag: tag})
+			return out
+		})
 	}
 	return nil
 }

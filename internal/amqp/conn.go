@@ -358,7 +358,10 @@ func (c *conn) contentFrames(ch uint16, m spec.Method, props []byte, body []byte
 		if err == nil {
 			if len(props) > 0 {
 				b, err = spec.AppendStoredHeaderFrame(b, ch, props, uint64(len(body)))
-			} else {
+			}
+			if len(props) == 0 || err != nil {
+				// No properties, or stored ones that are not a header
+				// (a Kafka record's): deliver without properties.
 				b, err = spec.AppendHeaderFrame(b, ch, &spec.ContentHeader{ClassID: spec.ClassBasic, BodySize: uint64(len(body))})
 			}
 		}
