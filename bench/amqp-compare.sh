@@ -9,10 +9,12 @@
 #   queue  1 KiB
 #   fanout 1 KiB  (1 publisher → fanout exchange → 10 durable queues, 10 consumers)
 #
-# unpaced (publishers as fast as confirms allow), then Tern again with its
-# publishers paced (ternbench -rate) at twice RabbitMQ's median publish
-# rate, for end-to-end latency at the target throughput; then prints
-# medians per broker, phase and scenario and the Tern/RabbitMQ ratios.
+# first unpaced (publishers as fast as confirms allow: throughput), then
+# with publishers paced (ternbench -rate: latency at a fixed load), both
+# brokers at SAME_LOAD × RabbitMQ's median unpaced publish rate and Tern
+# alone at 2× it. The broker not under test is paused (SIGSTOP) during
+# each run. Then it prints medians per broker, phase and scenario and the
+# Tern/RabbitMQ verdicts.
 # Every command is printed before it runs. Both brokers are stopped at exit.
 #
 #   bench/amqp-compare.sh
@@ -60,6 +62,9 @@ rabbit_env() {
 }
 
 cleanup() {
+  # A broker may still be paused if a run was interrupted.
+  [ -n "$TERN_PID" ] && kill -CONT "$TERN_PID" 2>/dev/null
+  [ -n "$RABBIT_PID" ] && for p in $(pgrep -x beam.smp || true); do kill -CONT "$p" 2>/dev/null; done
   if [ -n "$TERN_PID" ] && kill -0 "$TERN_PID" 2>/dev/null; then
     kill "$TERN_PID" && wait "$TERN_PID" 2>/dev/null || true
   fi
@@ -168,11 +173,26 @@ TICK=$(getconf CLK_TCK)
 # run_one BROKER SCENARIO SIZE PHASE [ternbench flags...]: one ternbench
 # run, its JSON line tagged with the broker, the phase and the broker's
 # CPU seconds, appended to results.jsonl.
+# The broker not under test is paused (SIGSTOP) during each run and
+# resumed after: an idle Erlang VM keeps its schedulers spinning for a
+# while after work, and either broker may tidy up after the previous run,
+# which on two vCPUs would be charged to the other broker's latency.
+other_pid() {
+  local o
+  for o in "${BROKERS[@]}"; do
+    if [ "$o" != "$1" ]; then broker_pid "$o"; return; fi
+  done
+  echo 0
+}
+
 run_one() {
   local b=$1 scen=$2 size=$3 phase=$4
   shift 4
-  local pid before after
+  local pid before after paused
   pid=$(broker_pid "$b")
+  paused=$(other_pid "$b")
+  if [ "$paused" != 0 ]; then kill -STOP "$paused" 2>/dev/null || paused=0; fi
+  sleep 1 # let the last run's leftovers settle
   before=$(cpu_ticks "$pid")
   printf '\n$ ternbench -amqp-url %s -size %s %s %s -label %s %s\n' "${URL[$b]}" "$size" "${COMMON[*]}" "$*" "$b/$phase" "$scen"
   if "$WORK/ternbench" -amqp-url "${URL[$b]}" -size "$size" "${COMMON[@]}" "$@" -label "$b/$phase" "$scen" \
@@ -183,6 +203,7 @@ run_one() {
   else
     echo "FAILED ($b $scen $size $phase):"; tail -5 "$WORK/run.err"
   fi
+  if [ "$paused" != 0 ]; then kill -CONT "$paused" 2>/dev/null || true; fi
 }
 
 SHAPES=("queue 16" "queue 1024" "fanout 1024")
