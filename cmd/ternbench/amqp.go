@@ -247,6 +247,9 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		return res, err
 	}
 	published := c.published.Load()
+	// Deliveries while publishers ran: what consumers keep up with under
+	// load (the drain afterwards runs without publishers competing).
+	deliveredLive, liveEl := c.delivered.Load(), time.Since(start)
 	target.Store(published * int64(w.queues))
 	checkDone()
 	log.Info("publishing done", "published", published, "confirmed", c.confirmed.Load(),
@@ -308,6 +311,9 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	res.Redelivered = c.redeliver.Load()
 	res.ConsumeS = round(delEl.Seconds(), 3)
 	res.ConsumeMsgs = round(float64(delivered)/delEl.Seconds(), 0)
+	if !w.backlog {
+		res.ConsumeLiveMsgs = round(float64(deliveredLive)/liveEl.Seconds(), 0)
+	}
 	res.ConsumeMBs = round(float64(delivered)*float64(o.size)/1e6/delEl.Seconds(), 2)
 	res.E2EP50Ms, res.E2EP99Ms, res.E2EP999Ms = eh.quantile(0.5), eh.quantile(0.99), eh.quantile(0.999)
 	res.E2EMaxMs = usToMs(eh.max)
@@ -394,7 +400,7 @@ type publisher struct {
 	rate          float64    // this publisher's msgs/s (0: unpaced)
 }
 
-// pacer spaces publishes to a fixed rate: message n is not sent before
+// pacer spaces publishes to a fixed rate: message n is due at
 // start + n/rate. It sleeps at least a millisecond at a time (finer
 // timers are not reliable), so messages leave in small bursts.
 type pacer struct {
@@ -404,10 +410,15 @@ type pacer struct {
 
 func newPacer(rate float64) pacer { return pacer{rate: rate, start: time.Now()} }
 
-// wait returns once message n may be sent, or false if ctx ends first.
-func (p pacer) wait(ctx context.Context, n int64) bool {
+// wait returns once message n may be sent, with the time it was due (now
+// when unpaced), or false if ctx ends first. Latency is measured from the
+// due time, not from when the message actually left: a publisher held
+// up (by the broker's confirms, or a stall) then counts the wait, instead
+// of hiding it by sending late — the coordinated-omission correction of
+// HdrHistogram and wrk2.
+func (p pacer) wait(ctx context.Context, n int64) (time.Time, bool) {
 	if p.rate <= 0 {
-		return true
+		return time.Now(), true
 	}
 	due := p.start.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
 	for d := time.Until(due); d > 0; d = time.Until(due) {
@@ -415,11 +426,11 @@ func (p pacer) wait(ctx context.Context, n int64) bool {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return due, false
 		case <-t.C:
 		}
 	}
-	return true
+	return due, true
 }
 
 // run publishes until stopCtx ends or -records are claimed, then waits for
@@ -476,7 +487,8 @@ func (p *publisher) run(ctx, stopCtx context.Context, name string) error {
 	pace := newPacer(p.rate)
 publish:
 	for n := int64(0); ; n++ {
-		if !pace.wait(stopCtx, n) {
+		due, ok := pace.wait(stopCtx, n)
+		if !ok {
 			break
 		}
 		select {
@@ -493,9 +505,13 @@ publish:
 		off := p.rng.IntN(len(p.pool) - p.o.size + 1)
 		copy(body, p.pool[off:off+p.o.size])
 		tag := ch.GetNextPublishSeqNo()
-		now := time.Now()
-		binary.BigEndian.PutUint64(body, uint64(now.UnixNano()))
-		sent[tag%uint64(p.inflight)].Store(now.UnixNano())
+		// Paced: from when the message was due (see pacer.wait).
+		from := time.Now()
+		if p.rate > 0 {
+			from = due
+		}
+		binary.BigEndian.PutUint64(body, uint64(from.UnixNano()))
+		sent[tag%uint64(p.inflight)].Store(from.UnixNano())
 		// ctx, not stopCtx: a message handed over is published whole.
 		if err := ch.PublishWithContext(ctx, p.exchange, p.key, false, false, msg); err != nil {
 			return fmt.Errorf("publish: %w", err)

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -60,6 +61,9 @@ type options struct {
 	// rate is the publish rate of all AMQP publishers together, msgs/s
 	// (0: as fast as confirms allow).
 	rate float64
+	// latencyLoads are the fractions of the peak rate the latency
+	// scenario runs at.
+	latencyLoads []float64
 }
 
 // run parses args, runs the named scenarios in order and returns the exit
@@ -88,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.ackEvery, "ack-every", 1, "AMQP consumers ack every `k` deliveries with multiple=true (1: ack each message)")
 	fs.Float64Var(&o.rate, "rate", 0, "AMQP: publish at most this many `msgs/s` in total, split evenly over the publishers (0: as fast as confirms allow); for latency at a fixed offered load")
 	fs.IntVar(&o.fanoutQueues, "fanout-queues", 10, "durable queues bound to the fanout exchange, one consumer each")
+	loads := fs.String("latency-loads", "0.1,0.5,0.9", "latency scenario: comma-separated fractions (0 < f ≤ 1) of the measured peak to run at")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of ternbench itself to `file`")
 	fs.Usage = func() {
@@ -115,6 +120,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if b = strings.TrimSpace(b); b != "" {
 			o.brokers = append(o.brokers, b)
 		}
+	}
+	for _, f := range strings.Split(*loads, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 || v > 1 {
+			fmt.Fprintf(stderr, "ternbench: -latency-loads %q: want fractions 0 < f ≤ 1\n", *loads)
+			return 2
+		}
+		o.latencyLoads = append(o.latencyLoads, v)
 	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintf(stderr, "ternbench: %v\n", err)
@@ -254,6 +267,16 @@ func printTable(w io.Writer, rs []result) {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t\n",
 				r.Scenario, r.Queues, r.Size, r.Records, r.ProduceMsgs, r.P50Ms, r.P99Ms,
 				r.ConsumedRecords, r.ConsumeMsgs, r.E2EP50Ms, r.E2EP99Ms, r.E2EMaxMs, r.DurationS)
+		}
+	}
+	for _, r := range amqpRs {
+		if len(r.Latency) == 0 {
+			continue
+		}
+		fmt.Fprintln(tw, "\nload\trate msg/s\tdeliver msg/s\te2e p50 ms\te2e p99 ms\te2e p99.9 ms\te2e max ms\tconfirm p99 ms\t")
+		for _, l := range r.Latency {
+			fmt.Fprintf(tw, "%.0f%%\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
+				l.Load*100, l.Rate, l.DeliverMsgs, l.E2EP50Ms, l.E2EP99Ms, l.E2EP999Ms, l.E2EMaxMs, l.ConfirmP99Ms)
 		}
 	}
 	if len(kafka) == 0 {

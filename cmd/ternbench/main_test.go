@@ -62,6 +62,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-batch-bytes", "10", "log"}, 2, "-batch-bytes"},
 		{[]string{"-ack-every", "200", "-prefetch", "100", "queue"}, 2, "-ack-every"},
 		{[]string{"-publishers", "0", "queue"}, 2, "-publishers"},
+		{[]string{"-latency-loads", "0.5,2", "latency"}, 2, "-latency-loads"},
+		{[]string{"-latency-loads", "x", "latency"}, 2, "-latency-loads"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -71,7 +73,7 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestAMQPScenarios runs the queue, fanout and backlog scenarios tiny against an
+// TestAMQPScenarios runs the queue, fanout, backlog and latency scenarios tiny against an
 // in-process broker and checks their JSON lines.
 func TestAMQPScenarios(t *testing.T) {
 	b := testbroker.Start(t)
@@ -85,6 +87,7 @@ func TestAMQPScenarios(t *testing.T) {
 		{"queue", []string{"-publishers", "1", "-consumers", "3", "-ack-every", "7", "-prefetch", "10"}, 1, 200, 1, 3},
 		{"fanout", []string{"-fanout-queues", "3"}, 3, 600, 1, 3},
 		{"backlog", []string{"-publishers", "2", "-consumers", "1", "-rate", "2000"}, 1, 200, 2, 1},
+		{"latency", []string{"-latency-loads", "0.2,0.5"}, 1, 200, 2, 2},
 	} {
 		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -127,6 +130,21 @@ func TestAMQPScenarios(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "deliver msg/s") {
 				t.Errorf("no table on stderr:\n%s", stderr.String())
+			}
+			if tc.scenario == "latency" {
+				if len(r.Latency) != 2 || r.Latency[0].Load != 0.2 || r.Latency[1].Load != 0.5 {
+					t.Fatalf("latency levels %+v, want loads 0.2 and 0.5", r.Latency)
+				}
+				peak := r.Latency[0].PeakMsgs
+				for _, l := range r.Latency {
+					if l.Rate < 0.99*l.Load*peak || l.Rate > 1.01*l.Load*peak || l.DeliverMsgs <= 0 ||
+						!(0 < l.E2EP50Ms && l.E2EP50Ms <= l.E2EP99Ms && l.E2EP99Ms <= l.E2EP999Ms && l.E2EP999Ms <= l.E2EMaxMs) {
+						t.Errorf("level %+v (peak %v)", l, peak)
+					}
+				}
+				if !strings.Contains(stderr.String(), "50%") {
+					t.Errorf("no latency table on stderr:\n%s", stderr.String())
+				}
 			}
 		})
 	}

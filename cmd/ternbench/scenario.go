@@ -24,6 +24,7 @@ func scenarios() []scenario {
 		queueScenario(),
 		fanoutScenario(),
 		backlogScenario(),
+		latencyScenario(),
 	}
 }
 
@@ -67,11 +68,16 @@ type result struct {
 	ConsumeS        float64 `json:"consume_s"`
 	ConsumeMBs      float64 `json:"consume_mb_s"`
 	ConsumeMsgs     float64 `json:"consume_msgs_s"`
-	Redelivered     int64   `json:"redelivered,omitempty"` // AMQP
-	E2EP50Ms        float64 `json:"e2e_p50_ms,omitempty"`  // AMQP
+	ConsumeLiveMsgs float64 `json:"consume_live_msgs_s,omitempty"` // AMQP: deliveries/s while publishers ran
+	Redelivered     int64   `json:"redelivered,omitempty"`         // AMQP
+	E2EP50Ms        float64 `json:"e2e_p50_ms,omitempty"`          // AMQP
 	E2EP99Ms        float64 `json:"e2e_p99_ms,omitempty"`
 	E2EP999Ms       float64 `json:"e2e_p999_ms,omitempty"`
 	E2EMaxMs        float64 `json:"e2e_max_ms,omitempty"`
+
+	// Latency is the latency scenario's runs at fixed fractions of the
+	// peak; the fields above are the peak run's.
+	Latency []latencyLevel `json:"latency,omitempty"`
 
 	DurationS float64 `json:"duration"` // whole scenario, seconds
 	Time      string  `json:"time"`     // start, RFC 3339 UTC
