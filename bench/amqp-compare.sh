@@ -206,18 +206,21 @@ run_one() {
   if [ "$paused" != 0 ]; then kill -CONT "$paused" 2>/dev/null || true; fi
 }
 
-SHAPES=("queue 16" "queue 1024" "fanout 1024")
+# "scenario size [x-queue-type]": RabbitMQ's quorum queues (replicated
+# through Raft, fsync before confirm) are its other durable queue type;
+# Tern accepts the argument and runs its one queue type.
+SHAPES=("queue 16" "queue 1024" "queue 1024 quorum" "fanout 1024")
 section "Throughput runs (RUNS=$RUNS, alternating brokers; DURATION=$DURATION per run)"
 : >"$WORK/results.jsonl"
 COMMON=(-duration "$DURATION" -records "$RECORDS" -publishers "$PUBLISHERS" -consumers "$CONSUMERS"
   -inflight "$INFLIGHT" -prefetch "$PREFETCH" -ack-every "$ACK_EVERY" -log-level warn -timeout 3m)
 for i in $(seq "$RUNS"); do
   for shape in "${SHAPES[@]}"; do
-    read -r scen size <<<"$shape"
+    read -r scen size qtype <<<"$shape"
     # Alternate which broker goes first, so neither always runs second.
     order=("${BROKERS[@]}")
     if [ $((i % 2)) = 0 ] && [ "${#BROKERS[@]}" = 2 ]; then order=(rabbitmq tern); fi
-    for b in "${order[@]}"; do run_one "$b" "$scen" "$size" max; done
+    for b in "${order[@]}"; do run_one "$b" "$scen" "$size" max ${qtype:+-queue-type "$qtype"}; done
   done
 done
 
@@ -236,20 +239,20 @@ if [ -n "$RABBIT_OK" ]; then
   COMMON=(-duration "$LATENCY_DURATION" -records "$RECORDS" -publishers "$PUBLISHERS" -consumers "$CONSUMERS"
     -inflight "$INFLIGHT" -prefetch "$PREFETCH" -ack-every "$ACK_EVERY" -log-level warn -timeout 3m)
   rabbit_rate() {
-    jq -s -r --arg s "$1" --argjson z "$2" --argjson f "$3" '
-      [.[] | select(.system == "rabbitmq" and .phase == "max" and .scenario == $s and .size == $z) | .produce_msgs_s] | sort |
+    jq -s -r --arg s "$1" --argjson z "$2" --argjson f "$3" --arg q "$4" '
+      [.[] | select(.system == "rabbitmq" and .phase == "max" and .scenario == $s and .size == $z and (.queue_type // "") == $q) | .produce_msgs_s] | sort |
       if length == 0 then 0 else .[length/2|floor] * $f | floor end' "$WORK/results.jsonl"
   }
   section "Latency runs: both brokers paced at $SAME_LOAD x RabbitMQ's median publish rate, then Tern at 2x"
   for i in $(seq "$RUNS"); do
     for shape in "${SHAPES[@]}"; do
-      read -r scen size <<<"$shape"
-      rate=$(rabbit_rate "$scen" "$size" "$SAME_LOAD")
-      if [ "$rate" = 0 ]; then echo "no RabbitMQ result for $scen $size; skipped"; continue; fi
+      read -r scen size qtype <<<"$shape"
+      rate=$(rabbit_rate "$scen" "$size" "$SAME_LOAD" "$qtype")
+      if [ "$rate" = 0 ]; then echo "no RabbitMQ result for $shape; skipped"; continue; fi
       order=("${BROKERS[@]}")
       if [ $((i % 2)) = 0 ]; then order=(rabbitmq tern); fi
-      for b in "${order[@]}"; do run_one "$b" "$scen" "$size" same -rate "$rate"; done
-      run_one tern "$scen" "$size" rate2x -rate "$(rabbit_rate "$scen" "$size" 2)"
+      for b in "${order[@]}"; do run_one "$b" "$scen" "$size" same -rate "$rate" ${qtype:+-queue-type "$qtype"}; done
+      run_one tern "$scen" "$size" rate2x -rate "$(rabbit_rate "$scen" "$size" 2 "$qtype")" ${qtype:+-queue-type "$qtype"}
     done
   done
 fi
@@ -259,8 +262,8 @@ section "Medians over $RUNS runs"
 jq -s -r '
   def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
   def r1: (. * 10 | round) / 10;
-  group_by([.scenario, .size, .system, .phase]) | sort_by([.[0].scenario, .[0].size, .[0].phase, .[0].system])[] |
-  "\(.[0].system)\t\(.[0].phase)\t\(.[0].scenario)\t\(.[0].size)\truns=\(length)\t" +
+  group_by([.scenario, .size, (.queue_type // ""), .system, .phase]) | sort_by([.[0].scenario, .[0].size, (.[0].queue_type // ""), .[0].phase, .[0].system])[] |
+  "\(.[0].system)\t\(.[0].phase)\t\(.[0].scenario)\(if .[0].queue_type then "/" + .[0].queue_type else "" end)\t\(.[0].size)\truns=\(length)\t" +
   "publish \(map(.produce_msgs_s)|median|floor) msg/s (runs \(map(.produce_msgs_s|floor)|join(", ")))\t" +
   "deliver \(map(.consume_msgs_s)|median|floor) msg/s\t" +
   "e2e p50 \(map(.e2e_p50_ms)|median) ms p99 \(map(.e2e_p99_ms)|median) ms\t" +
@@ -274,13 +277,13 @@ if [ -n "$RABBIT_OK" ]; then
     def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
     def r2: (. * 100 | round) / 100;
     def p99(sys; ph): map(select(.system == sys and .phase == ph) | .e2e_p99_ms) | if length > 0 then median else null end;
-    group_by([.scenario, .size])[] |
+    group_by([.scenario, .size, (.queue_type // "")])[] |
     (map(select(.system == "tern" and .phase == "max"))) as $t | (map(select(.system == "rabbitmq" and .phase == "max"))) as $r |
     select(($t|length) > 0 and ($r|length) > 0) |
     ($t|map(.produce_msgs_s)|median) as $tp | ($r|map(.produce_msgs_s)|median) as $rp |
     ($t|map(.consume_msgs_s)|median) as $tc | ($r|map(.consume_msgs_s)|median) as $rc |
     p99("rabbitmq"; "max") as $rl | p99("tern"; "same") as $ts | p99("rabbitmq"; "same") as $rs | p99("tern"; "rate2x") as $t2 |
-    "\(.[0].scenario) \(.[0].size) B: throughput (unpaced) publish \($tp/$rp|r2)x, deliver \($tc/$rc|r2)x" +
+    "\(.[0].scenario)\(if .[0].queue_type then "/" + .[0].queue_type else "" end) \(.[0].size) B: throughput (unpaced) publish \($tp/$rp|r2)x, deliver \($tc/$rc|r2)x" +
     " [\(if ($tp/$rp) >= 2 and ($tc/$rc) >= 2 then "met" else "NOT met" end)]; " +
     "e2e p99 at equal load: Tern \($ts) vs RabbitMQ \($rs) ms [\(if $ts != null and $rs != null and $ts <= $rs then "met" else "NOT met" end)]; " +
     "Tern at 2x RabbitMQ'"'"'s rate \($t2) ms vs RabbitMQ unpaced \($rl) ms [\(if $t2 != null and $t2 <= $rl then "met" else "NOT met" end)]"

@@ -117,7 +117,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	res = result{
 		Brokers: redactURL(o.amqpURL), Topic: base, Size: o.size, Queues: w.queues,
 		Producers: w.publishers, Consumers: w.queues * w.consumersPerQueue,
-		Inflight: inflight, Prefetch: o.prefetch, AckEvery: o.ackEvery, Rate: o.rate, TargetRecords: o.records,
+		Inflight: inflight, Prefetch: o.prefetch, AckEvery: o.ackEvery, Rate: o.rate, QueueType: o.queueType, TargetRecords: o.records,
 	}
 
 	admin, err := amqpDial(o, "ternbench-admin")
@@ -125,7 +125,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		return res, err
 	}
 	defer admin.Close()
-	if err := declareTopology(admin, exchange, queues); err != nil {
+	if err := declareTopology(admin, exchange, queues, o.queueType); err != nil {
 		return res, err
 	}
 	log.Info("topology declared", "exchange", exchange, "queues", len(queues), "first", queues[0])
@@ -327,7 +327,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	return res, nil
 }
 
-func declareTopology(conn *amqp.Connection, exchange string, queues []string) error {
+func declareTopology(conn *amqp.Connection, exchange string, queues []string, queueType string) error {
 	ch, err := conn.Channel()
 	if err != nil {
 		return fmt.Errorf("admin channel: %w", err)
@@ -338,8 +338,12 @@ func declareTopology(conn *amqp.Connection, exchange string, queues []string) er
 			return fmt.Errorf("declare exchange %s: %w", exchange, err)
 		}
 	}
+	var args amqp.Table
+	if queueType != "" {
+		args = amqp.Table{"x-queue-type": queueType}
+	}
 	for _, q := range queues {
-		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
+		if _, err := ch.QueueDeclare(q, true, false, false, false, args); err != nil {
 			return fmt.Errorf("declare queue %s: %w", q, err)
 		}
 		if exchange != "" {

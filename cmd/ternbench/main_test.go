@@ -88,6 +88,7 @@ func TestAMQPScenarios(t *testing.T) {
 		{"fanout", []string{"-fanout-queues", "3"}, 3, 600, 1, 3},
 		{"backlog", []string{"-publishers", "2", "-consumers", "1", "-rate", "2000"}, 1, 200, 2, 1},
 		{"latency", []string{"-latency-loads", "0.2,0.5"}, 1, 200, 2, 2},
+		{"queue", []string{"-queue-type", "quorum"}, 1, 200, 2, 2},
 	} {
 		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -48,10 +48,11 @@ type result struct {
 	Consumers  int     `json:"consumers"`
 	Inflight   int     `json:"inflight"`
 	LingerMs   float64 `json:"linger_ms"`
-	Queues     int     `json:"queues,omitempty"`    // AMQP
-	Prefetch   int     `json:"prefetch,omitempty"`  // AMQP
-	AckEvery   int     `json:"ack_every,omitempty"` // AMQP: multiple-ack every k deliveries (1: each)
-	Rate       float64 `json:"rate,omitempty"`      // AMQP: offered publish rate, msgs/s (0: unpaced)
+	Queues     int     `json:"queues,omitempty"`     // AMQP
+	Prefetch   int     `json:"prefetch,omitempty"`   // AMQP
+	AckEvery   int     `json:"ack_every,omitempty"`  // AMQP: multiple-ack every k deliveries (1: each)
+	Rate       float64 `json:"rate,omitempty"`       // AMQP: offered publish rate, msgs/s (0: unpaced)
+	QueueType  string  `json:"queue_type,omitempty"` // AMQP: x-queue-type ("": default)
 
 	TargetRecords int64   `json:"target_records"`
 	Records       int64   `json:"records"` // acknowledged by the broker
