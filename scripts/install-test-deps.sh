@@ -7,6 +7,8 @@
 #   python3-pika              (pika, an AMQP 0-9-1 client)
 #   amqp-tools                (amqp-publish, amqp-get, amqp-consume; on
 #                              rabbitmq-c)
+#   nats-server               (NATS with JetStream, the peer ternbench's
+#                              jslog scenario is tested against)
 # Idempotent: with everything present it only checks and exits 0. Uses sudo
 # only when not root. Exits non-zero with a clear message when it cannot
 # install. The Python modules are checked with Debian's /usr/bin/python3,
@@ -14,7 +16,7 @@
 # see Debian's dist-packages).
 set -euo pipefail
 
-PACKAGES=(kcat python3-kafka python3-confluent-kafka python3-pika amqp-tools)
+PACKAGES=(kcat python3-kafka python3-confluent-kafka python3-pika amqp-tools nats-server)
 PYTHON=/usr/bin/python3
 
 have_all() {
@@ -22,6 +24,7 @@ have_all() {
     command -v amqp-publish >/dev/null 2>&1 &&
     command -v amqp-get >/dev/null 2>&1 &&
     command -v amqp-consume >/dev/null 2>&1 &&
+    { command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; } &&
     [ -x "$PYTHON" ] &&
     "$PYTHON" -c 'import kafka, confluent_kafka, pika' >/dev/null 2>&1
 }
@@ -30,7 +33,7 @@ if have_all; then
   exit 0
 fi
 
-echo "install-test-deps: kcat, amqp-tools or a Python Kafka/AMQP client is missing; installing ${PACKAGES[*]} from Debian" >&2
+echo "install-test-deps: kcat, amqp-tools, nats-server or a Python Kafka/AMQP client is missing; installing ${PACKAGES[*]} from Debian" >&2
 
 fail() {
   echo "install-test-deps: $*" >&2
@@ -52,5 +55,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}" ||
   fail "apt-get install ${PACKAGES[*]} failed"
 
-have_all || fail "installed ${PACKAGES[*]}, but kcat, amqp-publish/amqp-get/amqp-consume or '$PYTHON -c \"import kafka, confluent_kafka, pika\"' still fails"
+have_all || fail "installed ${PACKAGES[*]}, but kcat, amqp-publish/amqp-get/amqp-consume, nats-server or '$PYTHON -c \"import kafka, confluent_kafka, pika\"' still fails"
 echo "install-test-deps: done" >&2

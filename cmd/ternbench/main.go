@@ -61,6 +61,8 @@ type options struct {
 	// rate is the publish rate of all AMQP publishers together, msgs/s
 	// (0: as fast as confirms allow).
 	rate float64
+	// natsURL is the NATS server of the jslog scenario.
+	natsURL string
 	// queueType is x-queue-type for the AMQP queues ("" = the broker's
 	// default, classic).
 	queueType string
@@ -95,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.ackEvery, "ack-every", 1, "AMQP consumers ack every `k` deliveries with multiple=true (1: ack each message)")
 	fs.Float64Var(&o.rate, "rate", 0, "AMQP: publish at most this many `msgs/s` in total, split evenly over the publishers (0: as fast as confirms allow); for latency at a fixed offered load")
 	fs.IntVar(&o.fanoutQueues, "fanout-queues", 10, "durable queues bound to the fanout exchange, one consumer each")
+	fs.StringVar(&o.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL` for the jslog scenario (JetStream enabled)")
 	fs.StringVar(&o.queueType, "queue-type", "", "AMQP: x-queue-type of the declared queues, e.g. classic or quorum (empty: the broker's default)")
 	loads := fs.String("latency-loads", "0.1,0.5,0.9", "latency scenario: comma-separated fractions (0 < f ≤ 1) of the measured peak to run at")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")

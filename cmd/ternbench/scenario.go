@@ -25,6 +25,7 @@ func scenarios() []scenario {
 		fanoutScenario(),
 		backlogScenario(),
 		latencyScenario(),
+		jsLogScenario(),
 	}
 }
 
