@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -137,9 +136,9 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		}()
 	}
 
-	pool := make([]byte, max(1<<20, 4*o.size))
-	if _, err := crand.Read(pool); err != nil {
-		return res, fmt.Errorf("random payload: %w", err)
+	pool, err := randomPool(1<<20, o.size)
+	if err != nil {
+		return res, err
 	}
 
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -194,13 +193,8 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	}
 
 	// Publishers.
-	stopCtx, stop := context.WithCancel(runCtx) // ends the claiming of new messages
+	stopCtx, stop := claimWindow(runCtx, o.duration)
 	defer stop()
-	if o.duration > 0 {
-		var tcancel context.CancelFunc
-		stopCtx, tcancel = context.WithTimeout(stopCtx, o.duration)
-		defer tcancel()
-	}
 	var (
 		claimed atomic.Int64
 		pwg     sync.WaitGroup

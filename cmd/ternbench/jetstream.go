@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,21 +66,12 @@ func runJSLog(ctx context.Context, o options, log *slog.Logger) (res result, err
 	if err != nil {
 		return res, err
 	}
-	res.Records = pr.acked
-	res.ProduceS = round(pr.elapsed.Seconds(), 3)
-	res.ProduceMBs = round(float64(pr.acked)*float64(o.size)/1e6/pr.elapsed.Seconds(), 2)
-	res.ProduceMsgs = round(float64(pr.acked)/pr.elapsed.Seconds(), 0)
-	res.P50Ms, res.P99Ms, res.P999Ms = pr.hist.quantile(0.50), pr.hist.quantile(0.99), pr.hist.quantile(0.999)
-	res.MaxMs, res.MeanMs = usToMs(pr.hist.max), round(pr.hist.meanMs(), 3)
-
-	n, bytes, el, err := consumeJS(ctx, js, name, pr.acked)
+	pr.fillProduce(&res, o.size)
+	cr, err := consumeJS(ctx, js, name, pr.acked)
 	if err != nil {
 		return res, err
 	}
-	res.ConsumedRecords = n
-	res.ConsumeS = round(el.Seconds(), 3)
-	res.ConsumeMBs = round(float64(bytes)/1e6/el.Seconds(), 2)
-	res.ConsumeMsgs = round(float64(n)/el.Seconds(), 0)
+	cr.fillConsume(&res)
 	return res, nil
 }
 
@@ -89,17 +79,12 @@ func runJSLog(ctx context.Context, o options, log *slog.Logger) (res result, err
 // o.inflight publishes unacknowledged: a goroutine per producer waits for
 // the acks in order and records publish → ack latency.
 func produceJS(ctx context.Context, o options, subject string, log *slog.Logger) (*produceResult, error) {
-	pool := make([]byte, max(8<<20, 4*o.size))
-	if _, err := crand.Read(pool); err != nil {
-		return nil, fmt.Errorf("random payload: %w", err)
+	pool, err := randomPool(8<<20, o.size)
+	if err != nil {
+		return nil, err
 	}
-	stopCtx, stop := context.WithCancel(ctx)
+	stopCtx, stop := claimWindow(ctx, o.duration)
 	defer stop()
-	if o.duration > 0 {
-		var cancel context.CancelFunc
-		stopCtx, cancel = context.WithTimeout(stopCtx, o.duration)
-		defer cancel()
-	}
 	var (
 		claimed, acked atomic.Int64
 		errOnce        sync.Once
@@ -187,7 +172,7 @@ func produceJS(ctx context.Context, o options, subject string, log *slog.Logger)
 
 // consumeJS reads the stream from its first message with one ordered
 // consumer until want messages arrived.
-func consumeJS(ctx context.Context, js nats.JetStreamContext, subject string, want int64) (n, bytes int64, el time.Duration, err error) {
+func consumeJS(ctx context.Context, js nats.JetStreamContext, subject string, want int64) (*consumeResult, error) {
 	var got, size atomic.Int64
 	done := make(chan struct{})
 	var once sync.Once
@@ -199,16 +184,15 @@ func consumeJS(ctx context.Context, js nats.JetStreamContext, subject string, wa
 		}
 	}, nats.OrderedConsumer(), nats.DeliverAll())
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("subscribe: %w", err)
+		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	defer sub.Unsubscribe()
-	if want == 0 {
-		return 0, 0, time.Since(start), nil
+	if want > 0 {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("consume: %d of %d messages: %w", got.Load(), want, ctx.Err())
+		}
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return got.Load(), size.Load(), time.Since(start), fmt.Errorf("consume: %d of %d messages: %w", got.Load(), want, ctx.Err())
-	}
-	return got.Load(), size.Load(), time.Since(start), nil
+	return &consumeResult{records: got.Load(), bytes: size.Load(), elapsed: time.Since(start)}, nil
 }

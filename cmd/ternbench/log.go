@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,24 +63,13 @@ func runLog(ctx context.Context, o options, log *slog.Logger) (res result, err e
 	if err != nil {
 		return res, err
 	}
-	res.Records = pr.acked
-	res.ProduceS = round(pr.elapsed.Seconds(), 3)
-	res.ProduceMBs = round(float64(pr.acked)*float64(o.size)/1e6/pr.elapsed.Seconds(), 2)
-	res.ProduceMsgs = round(float64(pr.acked)/pr.elapsed.Seconds(), 0)
-	res.P50Ms = pr.hist.quantile(0.50)
-	res.P99Ms = pr.hist.quantile(0.99)
-	res.P999Ms = pr.hist.quantile(0.999)
-	res.MaxMs = usToMs(pr.hist.max)
-	res.MeanMs = round(pr.hist.meanMs(), 3)
+	pr.fillProduce(&res, o.size)
 
 	cr, err := consumeLog(ctx, o, topic, adm, log)
 	if err != nil {
 		return res, err
 	}
-	res.ConsumedRecords = cr.records
-	res.ConsumeS = round(cr.elapsed.Seconds(), 3)
-	res.ConsumeMBs = round(float64(cr.bytes)/1e6/cr.elapsed.Seconds(), 2)
-	res.ConsumeMsgs = round(float64(cr.records)/cr.elapsed.Seconds(), 0)
+	cr.fillConsume(&res)
 	if cr.records != pr.acked {
 		return res, fmt.Errorf("consumed %d records, but the broker acknowledged %d", cr.records, pr.acked)
 	}
@@ -100,11 +88,9 @@ type produceResult struct {
 // load is closed-loop and latency includes client-side queueing, as in
 // Kafka's own producer perf test.
 func produceLog(ctx context.Context, o options, topic string, log *slog.Logger) (*produceResult, error) {
-	// Values are windows of one random buffer: incompressible, cheap to
-	// make, and distinct enough that nothing downstream can dedupe them.
-	pool := make([]byte, max(8<<20, 4*o.size))
-	if _, err := crand.Read(pool); err != nil {
-		return nil, fmt.Errorf("random payload: %w", err)
+	pool, err := randomPool(8<<20, o.size)
+	if err != nil {
+		return nil, err
 	}
 
 	clients := make([]*kgo.Client, o.producers)
@@ -133,13 +119,8 @@ func produceLog(ctx context.Context, o options, topic string, log *slog.Logger) 
 		}
 	}()
 
-	stopCtx, stop := context.WithCancel(ctx) // ends the claiming of new records
+	stopCtx, stop := claimWindow(ctx, o.duration)
 	defer stop()
-	if o.duration > 0 {
-		var cancel context.CancelFunc
-		stopCtx, cancel = context.WithTimeout(stopCtx, o.duration)
-		defer cancel()
-	}
 
 	var (
 		claimed  atomic.Int64

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"fmt"
 	"log/slog"
 	"math"
+	"time"
 )
 
 // A scenario is one workload. Each lives in its own file (log.go for Kafka;
@@ -91,4 +94,43 @@ type result struct {
 func round(v float64, n int) float64 {
 	p := math.Pow(10, float64(n))
 	return math.Round(v*p) / p
+}
+
+// randomPool returns at least minBytes (and 4 record sizes) of random
+// bytes. Record values are windows of it: incompressible, cheap to make,
+// and distinct enough that nothing downstream can dedupe them.
+func randomPool(minBytes, size int) ([]byte, error) {
+	pool := make([]byte, max(minBytes, 4*size))
+	if _, err := crand.Read(pool); err != nil {
+		return nil, fmt.Errorf("random payload: %w", err)
+	}
+	return pool, nil
+}
+
+// claimWindow is the context that ends the claiming of new records: by
+// the returned cancel, or once d has passed when d > 0. Records already
+// handed to a client are not cut off by it.
+func claimWindow(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+// fillProduce sets the produce fields of res from a produce phase.
+func (pr *produceResult) fillProduce(res *result, size int) {
+	res.Records = pr.acked
+	res.ProduceS = round(pr.elapsed.Seconds(), 3)
+	res.ProduceMBs = round(float64(pr.acked)*float64(size)/1e6/pr.elapsed.Seconds(), 2)
+	res.ProduceMsgs = round(float64(pr.acked)/pr.elapsed.Seconds(), 0)
+	res.P50Ms, res.P99Ms, res.P999Ms = pr.hist.quantile(0.50), pr.hist.quantile(0.99), pr.hist.quantile(0.999)
+	res.MaxMs, res.MeanMs = usToMs(pr.hist.max), round(pr.hist.meanMs(), 3)
+}
+
+// fillConsume sets the consume fields of res from a consume phase.
+func (cr *consumeResult) fillConsume(res *result) {
+	res.ConsumedRecords = cr.records
+	res.ConsumeS = round(cr.elapsed.Seconds(), 3)
+	res.ConsumeMBs = round(float64(cr.bytes)/1e6/cr.elapsed.Seconds(), 2)
+	res.ConsumeMsgs = round(float64(cr.records)/cr.elapsed.Seconds(), 0)
 }
