@@ -136,18 +136,7 @@ else
 fi
 
 section "Tern (--fsync always)"
-mkdir -p "$WORK/data"
-printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data --kafka.listen 127.0.0.1:0 --amqp.listen 127.0.0.1:0 --fsync always"
-"$WORK/tern" serve --data.dir "$WORK/data" --kafka.listen 127.0.0.1:0 --amqp.listen 127.0.0.1:0 --fsync always \
-  >"$WORK/tern.log" 2>&1 &
-TERN_PID=$!
-TERN_AMQP=
-for _ in $(seq 100); do
-  TERN_AMQP=$(sed -n 's/.*tern is ready.* amqp=\([^ ]*\).*/\1/p' "$WORK/tern.log")
-  [ -n "$TERN_AMQP" ] && break
-  sleep 0.1
-done
-[ -n "$TERN_AMQP" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
+start_tern --kafka.listen 127.0.0.1:0 --amqp.listen 127.0.0.1:0 --fsync always
 echo "tern pid $TERN_PID, AMQP on $TERN_AMQP"
 
 declare -A URL=([tern]="amqp://guest:guest@$TERN_AMQP/")

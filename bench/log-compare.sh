@@ -64,17 +64,8 @@ printf '\n$ %s\n' "nats-server -js -sd $WORK/nats -a 127.0.0.1 -p $NATS_PORT &"
 NATS_PID=$!
 
 section "Tern (--fsync always)"
-mkdir -p "$WORK/data"
-printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data --kafka.listen 127.0.0.1:0 --amqp.listen '' --fsync always"
-"$WORK/tern" serve --data.dir "$WORK/data" --kafka.listen 127.0.0.1:0 --amqp.listen "" --fsync always >"$WORK/tern.log" 2>&1 &
-TERN_PID=$!
-TERN_ADDR=
-for _ in $(seq 100); do
-  TERN_ADDR=$(sed -n 's/.*tern is ready.* kafka=\([^ ]*\).*/\1/p' "$WORK/tern.log")
-  [ -n "$TERN_ADDR" ] && break
-  sleep 0.1
-done
-[ -n "$TERN_ADDR" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
+start_tern --kafka.listen 127.0.0.1:0 --amqp.listen "" --fsync always
+TERN_ADDR=$TERN_KAFKA
 echo "tern pid $TERN_PID on $TERN_ADDR; nats-server pid $NATS_PID on 127.0.0.1:$NATS_PORT"
 sleep 1
 

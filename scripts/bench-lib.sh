@@ -33,3 +33,22 @@ build_binaries() {
 
 # cpu_ticks prints the user+system clock ticks a process has used (0 if gone).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# start_tern [flags...]: starts $WORK/tern serve on $WORK/data with the
+# flags (logs in $WORK/tern.log), waits until it is ready and sets
+# TERN_PID, TERN_KAFKA and TERN_AMQP (the listeners it reports).
+start_tern() {
+  mkdir -p "$WORK/data"
+  printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data $*"
+  "$WORK/tern" serve --data.dir "$WORK/data" "$@" >"$WORK/tern.log" 2>&1 &
+  TERN_PID=$!
+  local ready=
+  for _ in $(seq 100); do
+    ready=$(grep 'tern is ready' "$WORK/tern.log" || true)
+    [ -n "$ready" ] && break
+    sleep 0.1
+  done
+  [ -n "$ready" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
+  TERN_KAFKA=$(sed -n 's/.* kafka=\([^ ]*\).*/\1/p' <<<"$ready")
+  TERN_AMQP=$(sed -n 's/.* amqp=\([^ ]*\).*/\1/p' <<<"$ready")
+}

@@ -58,17 +58,8 @@ else
 fi
 
 section "Tern (fsync=always) under ternbench log"
-mkdir -p "$WORK/data"
-printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data --kafka.listen 127.0.0.1:0 --fsync always"
-"$WORK/tern" serve --data.dir "$WORK/data" --kafka.listen 127.0.0.1:0 --fsync always >"$WORK/tern.log" 2>&1 &
-TERN_PID=$!
-ADDR=
-for _ in $(seq 100); do
-  ADDR=$(sed -n 's/.*tern is ready.* kafka=\([^ ]*\).*/\1/p' "$WORK/tern.log")
-  [ -n "$ADDR" ] && break
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { cat "$WORK/tern.log"; echo "tern did not start" >&2; exit 1; }
+start_tern --kafka.listen 127.0.0.1:0 --fsync always
+ADDR=$TERN_KAFKA
 echo "tern pid $TERN_PID listening on $ADDR"
 
 TICK=$(getconf CLK_TCK)
