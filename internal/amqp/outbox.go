@@ -37,7 +37,8 @@ func (o *outbox) add(fn func([]byte) []byte) bool {
 	for len(o.buf) >= o.limit && !o.closed {
 		o.space.Wait()
 	}
-	return o.addLocked(fn)
+	_, ok := o.appendLocked(fn)
+	return ok
 }
 
 // push appends what fn encodes without waiting for room, for deliveries
@@ -47,18 +48,7 @@ func (o *outbox) add(fn func([]byte) []byte) bool {
 // closed.
 func (o *outbox) push(fn func([]byte) []byte) (full, ok bool) {
 	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return false, false
-	}
-	o.buf = fn(o.buf)
-	full = len(o.buf) >= o.limit
-	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
-	return full, true
+	return o.appendLocked(fn)
 }
 
 // full reports whether the outbox is at or over its limit.
@@ -77,21 +67,25 @@ func (o *outbox) tryAdd(onlyIfIdle bool, fn func([]byte) []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	return o.addLocked(fn)
+	_, ok := o.appendLocked(fn)
+	return ok
 }
 
-func (o *outbox) addLocked(fn func([]byte) []byte) bool {
+// appendLocked appends what fn encodes unless closed, releases the lock
+// and wakes the writer; full says whether the limit is now reached.
+func (o *outbox) appendLocked(fn func([]byte) []byte) (full, ok bool) {
 	if o.closed {
 		o.mu.Unlock()
-		return false
+		return false, false
 	}
 	o.buf = fn(o.buf)
+	full = len(o.buf) >= o.limit
 	o.mu.Unlock()
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
-	return true
+	return full, true
 }
 
 // take waits until bytes are pending or stop is closed and returns them;
