@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -54,19 +52,7 @@ func natsServer(t *testing.T) string {
 
 func TestJSLogScenario(t *testing.T) {
 	url := natsServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	args := []string{"-nats-url", url, "-records", "500", "-size", "64", "-producers", "2", "-inflight", "16", "-duration", "30s", "jslog"}
-	if code := run(ctx, args, &stdout, &stderr); code != 0 {
-		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
-	}
-	var r result
-	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("parse %q: %v", stdout.String(), err)
-	}
+	r, _, _ := runOne(t, "-nats-url", url, "-records", "500", "-size", "64", "-producers", "2", "-inflight", "16", "-duration", "30s", "jslog")
 	if r.Scenario != "jslog" || r.Records != 500 || r.ConsumedRecords != 500 || r.Size != 64 || r.Producers != 2 {
 		t.Fatalf("result %+v: want 500 published and read back", r)
 	}

@@ -15,24 +15,8 @@ import (
 // an in-process broker and checks the JSON line.
 func TestLogScenario(t *testing.T) {
 	b := testbroker.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	args := []string{"-brokers", b.Addr, "-partitions", "3", "-records", "300", "-size", "100",
-		"-producers", "2", "-consumers", "2", "-inflight", "16", "-linger", "1ms", "-label", "test", "log"}
-	if code := run(ctx, args, &stdout, &stderr); code != 0 {
-		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("want one JSON line, got %d:\n%s", len(lines), stdout.String())
-	}
-	var r result
-	dec := json.NewDecoder(strings.NewReader(lines[0]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("parse %q: %v", lines[0], err)
-	}
+	r, _, stderr := runOne(t, "-brokers", b.Addr, "-partitions", "3", "-records", "300", "-size", "100",
+		"-producers", "2", "-consumers", "2", "-inflight", "16", "-linger", "1ms", "-label", "test", "log")
 	if r.Scenario != "log" || r.Brokers != b.Addr || r.Partitions != 3 || r.Size != 100 || r.Label != "test" {
 		t.Errorf("header fields wrong: %+v", r)
 	}
@@ -45,8 +29,8 @@ func TestLogScenario(t *testing.T) {
 	if !(0 < r.P50Ms && r.P50Ms <= r.P99Ms && r.P99Ms <= r.P999Ms && r.P999Ms <= r.MaxMs) {
 		t.Errorf("latency quantiles out of order: p50 %v p99 %v p99.9 %v max %v", r.P50Ms, r.P99Ms, r.P999Ms, r.MaxMs)
 	}
-	if !strings.Contains(stderr.String(), "produce MB/s") {
-		t.Errorf("no table on stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "produce MB/s") {
+		t.Errorf("no table on stderr:\n%s", stderr)
 	}
 }
 
@@ -91,26 +75,10 @@ func TestAMQPScenarios(t *testing.T) {
 		{"queue", []string{"-queue-type", "quorum"}, 1, 200, 2, 2},
 	} {
 		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			var stdout, stderr bytes.Buffer
 			args := append([]string{"-amqp-url", b.AMQPURL, "-records", "200", "-size", "16",
 				"-inflight", "8", "-duration", "30s", "-label", "test"}, tc.args...)
-			args = append(args, tc.scenario)
-			if code := run(ctx, args, &stdout, &stderr); code != 0 {
-				t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-			if len(lines) != 1 {
-				t.Fatalf("want one JSON line, got %d:\n%s", len(lines), stdout.String())
-			}
-			var r result
-			dec := json.NewDecoder(strings.NewReader(lines[0]))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&r); err != nil {
-				t.Fatalf("parse %q: %v", lines[0], err)
-			}
-			if strings.Contains(lines[0], "guest:guest") || !strings.Contains(r.Brokers, b.AMQPAddr) {
+			r, line, stderr := runOne(t, append(args, tc.scenario)...)
+			if strings.Contains(line, "guest:guest") || !strings.Contains(r.Brokers, b.AMQPAddr) {
 				t.Errorf("broker = %q: want the URL of %s without its password", r.Brokers, b.AMQPAddr)
 			}
 			if r.Scenario != tc.scenario || r.Size != 16 || r.Label != "test" || int64(r.Queues) != tc.queues ||
@@ -129,8 +97,8 @@ func TestAMQPScenarios(t *testing.T) {
 			if !(0 < r.E2EP50Ms && r.E2EP50Ms <= r.E2EP99Ms && r.E2EP99Ms <= r.E2EP999Ms && r.E2EP999Ms <= r.E2EMaxMs) {
 				t.Errorf("e2e latency out of order: %+v", r)
 			}
-			if !strings.Contains(stderr.String(), "deliver msg/s") {
-				t.Errorf("no table on stderr:\n%s", stderr.String())
+			if !strings.Contains(stderr, "deliver msg/s") {
+				t.Errorf("no table on stderr:\n%s", stderr)
 			}
 			if tc.scenario == "latency" {
 				if len(r.Latency) != 2 || r.Latency[0].Load != 0.2 || r.Latency[1].Load != 0.5 {
@@ -143,10 +111,34 @@ func TestAMQPScenarios(t *testing.T) {
 						t.Errorf("level %+v (peak %v)", l, peak)
 					}
 				}
-				if !strings.Contains(stderr.String(), "50%") {
-					t.Errorf("no latency table on stderr:\n%s", stderr.String())
+				if !strings.Contains(stderr, "50%") {
+					t.Errorf("no latency table on stderr:\n%s", stderr)
 				}
 			}
 		})
 	}
+}
+
+// runOne runs ternbench with args (bounded to a minute), requires exit
+// code 0 and exactly one JSON line on stdout that decodes into a result
+// with no unknown fields, and returns it with the raw line and stderr.
+func runOne(t *testing.T, args ...string) (result, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, args, &stdout, &stderr); code != 0 {
+		t.Fatalf("run %v = %d; stderr:\n%s", args, code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one JSON line, got %d:\n%s", len(lines), stdout.String())
+	}
+	var r result
+	dec := json.NewDecoder(strings.NewReader(lines[0]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("parse %q: %v", lines[0], err)
+	}
+	return r, lines[0], stderr.String()
 }
