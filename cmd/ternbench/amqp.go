@@ -39,8 +39,9 @@ const amqpDefaultInflight = 256
 // amqpTimestampBytes is the body prefix holding the publish time.
 const amqpTimestampBytes = 8
 
-// amqpDrainTimeout bounds how long consumers may take, once publishing has
-// ended, to receive what was published.
+// amqpDrainTimeout bounds how long the drain, once publishing has ended,
+// may go without a single delivery: a deep backlog may take many minutes
+// to drain, a stuck one fails in one.
 const amqpDrainTimeout = 60 * time.Second
 
 // amqpWorkload describes one AMQP run.
@@ -259,6 +260,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 
 	drain := time.NewTimer(amqpDrainTimeout)
 	defer drain.Stop()
+	lastDelivered := c.delivered.Load()
 	for waiting := true; waiting; {
 		select {
 		case <-allIn:
@@ -266,7 +268,12 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 		case <-tick.C:
 			progress("draining")
 		case <-drain.C:
-			cancel(fmt.Errorf("drain: %d of %d deliveries after %v", c.delivered.Load(), target.Load(), amqpDrainTimeout))
+			if d := c.delivered.Load(); d > lastDelivered {
+				lastDelivered = d
+				drain.Reset(amqpDrainTimeout)
+				continue
+			}
+			cancel(fmt.Errorf("drain: %d of %d deliveries, none in the last %v", c.delivered.Load(), target.Load(), amqpDrainTimeout))
 			waiting = false
 		case <-runCtx.Done():
 			waiting = false

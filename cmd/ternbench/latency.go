@@ -31,28 +31,37 @@ func latencyScenario() scenario {
 	return scenario{
 		name: "latency",
 		usage: "AMQP: the queue workload unpaced for -duration to find the peak (the lower of publish msg/s and deliver msg/s while publishing), " +
-			"then paced at each -latency-loads fraction of it for -duration each; publish→delivery p50/p99/p99.9 per load, " +
+			"then paced at each -latency-loads fraction of it (or of -latency-peak) for -duration each; publish→delivery p50/p99/p99.9 per load, " +
 			"from each message's due time (corrected for coordinated omission)",
 		run: func(ctx context.Context, o options, log *slog.Logger) (result, error) {
 			w := amqpWorkload{prefix: "latency", queues: 1, publishers: o.publishers, consumersPerQueue: o.consumers}
-			peakOpts := o
-			peakOpts.rate = 0
-			res, err := runAMQP(ctx, peakOpts, w, log)
-			if err != nil {
-				return res, fmt.Errorf("peak run: %w", err)
+			var res result
+			peak := o.latencyPeak
+			if peak == 0 {
+				peakOpts := o
+				peakOpts.rate = 0
+				var err error
+				if res, err = runAMQP(ctx, peakOpts, w, log); err != nil {
+					return res, fmt.Errorf("peak run: %w", err)
+				}
+				live := res.ConsumeLiveMsgs
+				if live <= 0 { // a run too short to see deliveries while publishing
+					live = res.ConsumeMsgs
+				}
+				peak = min(res.ProduceMsgs, live)
+				log.Info("peak measured", "publish_msgs_s", res.ProduceMsgs, "deliver_live_msgs_s", res.ConsumeLiveMsgs, "peak_msgs_s", peak)
 			}
-			live := res.ConsumeLiveMsgs
-			if live <= 0 { // a run too short to see deliveries while publishing
-				live = res.ConsumeMsgs
-			}
-			peak := min(res.ProduceMsgs, live)
-			log.Info("peak measured", "publish_msgs_s", res.ProduceMsgs, "deliver_live_msgs_s", res.ConsumeLiveMsgs, "peak_msgs_s", peak)
+			res.LatencyPeakMsgs, res.LatencyPeakGiven = peak, o.latencyPeak > 0
 			for _, f := range o.latencyLoads {
 				lo := o
 				lo.rate = f * peak
 				r, err := runAMQP(ctx, lo, w, log)
 				if err != nil {
 					return res, fmt.Errorf("run at %.0f%% of peak: %w", f*100, err)
+				}
+				if res.Queues == 0 { // no peak run: describe the workload by the first paced one
+					res = r
+					res.LatencyPeakMsgs, res.LatencyPeakGiven = peak, true
 				}
 				res.Latency = append(res.Latency, latencyLevel{
 					Load: f, Rate: round(lo.rate, 0), PeakMsgs: peak, DeliverMsgs: r.ConsumeMsgs,

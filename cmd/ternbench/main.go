@@ -5,6 +5,10 @@
 //
 //	ternbench -brokers 127.0.0.1:9092 -partitions 6 -size 1024 -records 500000 log
 //	ternbench -amqp-url amqp://guest:guest@127.0.0.1:5672/ -size 16 -duration 15s queue fanout
+//	ternbench report -md docs/benchmarks.md -charts docs/img bench/results/compare.jsonl
+//
+// The last form summarises the JSON lines of a bench/compare.sh run
+// (report.go).
 //
 // Scenarios live one per file (log.go, …) and are listed in scenarios().
 package main
@@ -69,11 +73,22 @@ type options struct {
 	// latencyLoads are the fractions of the peak rate the latency
 	// scenario runs at.
 	latencyLoads []float64
+	// latencyPeak, when > 0, is the peak rate the latency scenario's
+	// fractions apply to, instead of measuring this broker's own: to run
+	// one broker at the rates another one peaked at.
+	latencyPeak float64
+	// brokerPID, when > 0, is a local broker process whose resident set
+	// is sampled every rssInterval during each scenario.
+	brokerPID   int
+	rssInterval time.Duration
 }
 
 // run parses args, runs the named scenarios in order and returns the exit
 // code: 0 on success, 1 when a scenario failed, 2 on a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr)
+	}
 	var o options
 	fs := flag.NewFlagSet("ternbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -100,11 +115,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL` for the jslog scenario (JetStream enabled)")
 	fs.StringVar(&o.queueType, "queue-type", "", "AMQP: x-queue-type of the declared queues, e.g. classic or quorum (empty: the broker's default)")
 	loads := fs.String("latency-loads", "0.1,0.5,0.9", "latency scenario: comma-separated fractions (0 < f ≤ 1) of the measured peak to run at")
+	fs.Float64Var(&o.latencyPeak, "latency-peak", 0, "latency scenario: run the fractions of this peak `msgs/s` instead of measuring the broker's own (e.g. another broker's peak, for latency at the same load)")
+	fs.IntVar(&o.brokerPID, "broker-pid", 0, "sample this local broker `pid`'s resident set (/proc/PID/status VmRSS) during each scenario; reported as rss_max_mb and rss in the JSON line")
+	fs.DurationVar(&o.rssInterval, "rss-interval", time.Second, "interval of the -broker-pid samples")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of ternbench itself to `file`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "ternbench — load generator for Kafka and AMQP 0-9-1 brokers\n\n"+
-			"Usage:\n  ternbench [flags] [scenario ...]   (default scenario: log)\n\nScenarios:\n")
+			"Usage:\n  ternbench [flags] [scenario ...]   (default scenario: log)\n"+
+			"  ternbench report [-md FILE] [-charts DIR] RESULTS.jsonl   (summarise a bench/compare.sh run)\n\nScenarios:\n")
 		for _, s := range scenarios() {
 			fmt.Fprintf(fs.Output(), "  %-8s %s\n", s.name, s.usage)
 		}
@@ -180,7 +199,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := 0
 	for _, s := range todo {
 		start := time.Now()
+		stopRSS := func() []rssSample { return nil }
+		if o.brokerPID > 0 {
+			stopRSS = sampleRSS(ctx, o.brokerPID, o.rssInterval)
+		}
 		res, err := s.run(ctx, o, logger.With("scenario", s.name))
+		res.RSS = stopRSS()
+		res.RSSMaxMB = rssMax(res.RSS)
 		if err != nil {
 			logger.Error("scenario failed", "scenario", s.name, "err", err)
 			code = 1
@@ -191,6 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if res.Brokers == "" {
 			res.Brokers = strings.Join(o.brokers, ",")
 		}
+		res.Command = commandLine(args)
 		res.Time = start.UTC().Format(time.RFC3339)
 		res.DurationS = round(time.Since(start).Seconds(), 3)
 		res.Go = runtime.Version()
@@ -231,8 +257,29 @@ func (o *options) validate() error {
 		return fmt.Errorf("-batch-bytes %d: must exceed -size plus record overhead", o.batchBytes)
 	case o.timeout <= 0:
 		return fmt.Errorf("-timeout %v: want > 0", o.timeout)
+	case o.latencyPeak < 0:
+		return fmt.Errorf("-latency-peak %v: want ≥ 0", o.latencyPeak)
+	case o.brokerPID < 0 || (o.brokerPID > 0 && o.rssInterval <= 0):
+		return fmt.Errorf("-broker-pid %d, -rss-interval %v: want a pid ≥ 0 and an interval > 0", o.brokerPID, o.rssInterval)
 	}
 	return nil
+}
+
+// commandLine is the ternbench invocation as the JSON line records it,
+// with the passwords of broker URLs left out.
+func commandLine(args []string) string {
+	out := []string{"ternbench"}
+	for i, a := range args {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case strings.HasPrefix(a, "-") && hasVal && strings.HasSuffix(name, "-url"):
+			a = a[:len(a)-len(val)] + redactURL(val)
+		case i > 0 && strings.HasPrefix(args[i-1], "-") && strings.HasSuffix(args[i-1], "-url") && !strings.Contains(args[i-1], "="):
+			a = redactURL(a)
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
 }
 
 // startCPUProfile profiles ternbench into path until the returned stop is called.

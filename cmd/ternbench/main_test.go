@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +75,8 @@ func TestAMQPScenarios(t *testing.T) {
 		{"fanout", []string{"-fanout-queues", "3"}, 3, 600, 1, 3},
 		{"backlog", []string{"-publishers", "2", "-consumers", "1", "-rate", "2000"}, 1, 200, 2, 1},
 		{"latency", []string{"-latency-loads", "0.2,0.5"}, 1, 200, 2, 2},
+		{"latency", []string{"-latency-loads", "0.2,0.5", "-latency-peak", "1000"}, 1, 200, 2, 2},
+		{"backlog", []string{"-broker-pid", strconv.Itoa(os.Getpid()), "-rss-interval", "10ms"}, 1, 200, 2, 2},
 		{"queue", []string{"-queue-type", "quorum"}, 1, 200, 2, 2},
 	} {
 		t.Run(tc.scenario+strings.Join(tc.args, ""), func(t *testing.T) {
@@ -100,6 +105,9 @@ func TestAMQPScenarios(t *testing.T) {
 			if !strings.Contains(stderr, "deliver msg/s") {
 				t.Errorf("no table on stderr:\n%s", stderr)
 			}
+			if sampled := slices.Contains(tc.args, "-broker-pid"); sampled != (len(r.RSS) > 0) || sampled != (r.RSSMaxMB > 0) {
+				t.Errorf("rss samples %v, max %v; want some exactly when -broker-pid", r.RSS, r.RSSMaxMB)
+			}
 			if tc.scenario == "latency" {
 				if len(r.Latency) != 2 || r.Latency[0].Load != 0.2 || r.Latency[1].Load != 0.5 {
 					t.Fatalf("latency levels %+v, want loads 0.2 and 0.5", r.Latency)
@@ -110,6 +118,9 @@ func TestAMQPScenarios(t *testing.T) {
 						!(0 < l.E2EP50Ms && l.E2EP50Ms <= l.E2EP99Ms && l.E2EP99Ms <= l.E2EP999Ms && l.E2EP999Ms <= l.E2EMaxMs) {
 						t.Errorf("level %+v (peak %v)", l, peak)
 					}
+				}
+				if given := slices.Contains(tc.args, "-latency-peak"); r.LatencyPeakGiven != given || (given && peak != 1000) || peak != r.LatencyPeakMsgs {
+					t.Errorf("peak %v (given %v), levels' peak %v; want 1000 exactly when -latency-peak", r.LatencyPeakMsgs, r.LatencyPeakGiven, peak)
 				}
 				if !strings.Contains(stderr, "50%") {
 					t.Errorf("no latency table on stderr:\n%s", stderr)
@@ -141,4 +152,20 @@ func runOne(t *testing.T, args ...string) (result, string, string) {
 		t.Fatalf("parse %q: %v", lines[0], err)
 	}
 	return r, lines[0], stderr.String()
+}
+
+func TestCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-size", "16", "queue"}, "ternbench -size 16 queue"},
+		{[]string{"-amqp-url", "amqp://u:secret@h:5672/", "queue"}, "ternbench -amqp-url amqp://u:xxxxx@h:5672/ queue"},
+		{[]string{"--nats-url=nats://u:secret@h:4222", "jslog"}, "ternbench --nats-url=nats://u:xxxxx@h:4222 jslog"},
+		{[]string{"-label", "amqp://u:secret@h/", "log"}, "ternbench -label amqp://u:secret@h/ log"},
+	} {
+		if got := commandLine(tc.args); got != tc.want {
+			t.Errorf("commandLine(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
 }

@@ -81,9 +81,17 @@ type result struct {
 	E2EMaxMs        float64 `json:"e2e_max_ms,omitempty"`
 
 	// Latency is the latency scenario's runs at fixed fractions of the
-	// peak; the fields above are the peak run's.
-	Latency []latencyLevel `json:"latency,omitempty"`
+	// peak; the fields above are the peak run's (with -latency-peak,
+	// the first paced run's).
+	Latency          []latencyLevel `json:"latency,omitempty"`
+	LatencyPeakMsgs  float64        `json:"latency_peak_msgs_s,omitempty"`
+	LatencyPeakGiven bool           `json:"latency_peak_given,omitempty"` // -latency-peak: not this broker's own
 
+	// RSS samples the broker's resident set (with -broker-pid).
+	RSSMaxMB float64     `json:"rss_max_mb,omitempty"`
+	RSS      []rssSample `json:"rss,omitempty"`
+
+	Command   string  `json:"command"`  // the ternbench command line that measured it
 	DurationS float64 `json:"duration"` // whole scenario, seconds
 	Time      string  `json:"time"`     // start, RFC 3339 UTC
 	Go        string  `json:"go"`
