@@ -1,4 +1,4 @@
-# Shared by scripts/bench.sh and bench/amqp-compare.sh: printing commands
+# Shared by scripts/bench.sh and bench/compare.sh: printing commands
 # before running them, section headers, the machine facts every benchmark
 # report starts with, building the binaries under test, and process CPU.
 # Source it after setting WORK.
