@@ -277,6 +277,7 @@ func consumeUntil(ctx context.Context, o options, topic string, from map[int32]k
 		kgo.SeedBrokers(o.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
 		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchMaxPartitionBytes(int32(o.fetchPartBytes)),
 		kgo.ClientID("ternbench-consumer"),
 	)
 	if err != nil {

@@ -52,9 +52,11 @@ type options struct {
 	inflight   int
 	linger     time.Duration
 	batchBytes int
-	timeout    time.Duration
-	keep       bool
-	label      string
+	// fetchPartBytes is the consumers' max.partition.fetch.bytes.
+	fetchPartBytes int
+	timeout        time.Duration
+	keep           bool
+	label          string
 
 	// AMQP scenarios.
 	amqpURL      string
@@ -103,6 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.inflight, "inflight", 0, "records each producer (publisher) may have un-acked before it blocks (0: 1024 for log, 256 for AMQP)")
 	fs.DurationVar(&o.linger, "linger", 5*time.Millisecond, "producer linger per partition batch")
 	fs.IntVar(&o.batchBytes, "batch-bytes", 1<<20, "largest producer record batch in bytes")
+	fs.IntVar(&o.fetchPartBytes, "fetch-partition-bytes", 1<<20, "log consumers: most bytes one fetch returns per partition (Kafka's max.partition.fetch.bytes; its default and franz-go's is 1 MiB)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for the whole run, all phases")
 	fs.BoolVar(&o.keep, "keep", false, "keep the topic after the run")
 	fs.StringVar(&o.label, "label", "", "free-form label copied into the JSON line (e.g. \"tern fsync=always\")")
@@ -255,6 +258,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("-ack-every %d: want 1 … -prefetch (%d)", o.ackEvery, o.prefetch)
 	case o.batchBytes < o.size+128:
 		return fmt.Errorf("-batch-bytes %d: must exceed -size plus record overhead", o.batchBytes)
+	case o.fetchPartBytes < 1:
+		return fmt.Errorf("-fetch-partition-bytes %d: want ≥ 1", o.fetchPartBytes)
 	case o.timeout <= 0:
 		return fmt.Errorf("-timeout %v: want > 0", o.timeout)
 	case o.latencyPeak < 0:
