@@ -4,9 +4,11 @@
 # Debian's archive when missing (rabbitmq-server, nats-server, fio),
 # starts each as a plain background process on 127.0.0.1 with its
 # defaults, starts Tern with --fsync always, and runs every scenario
-# against each system that speaks it, RUNS times, alternating the order.
-# The systems not under test are paused (SIGSTOP) during each run, so an
-# idle peer's housekeeping is not charged to another one's latency.
+# against each system that speaks it, RUNS times (the backlog once),
+# alternating which system goes first in the log and amqp parts. The
+# systems not under test are paused (SIGSTOP) during each run, and all of
+# them while the disk is measured, so an idle peer's housekeeping is not
+# charged to another one's figures.
 #
 # Parts (PARTS selects, default all, in this order):
 #   disk     the disk's fsync'd sequential write rate (dd, fio)
@@ -26,7 +28,7 @@
 # bench/results/compare.jsonl; `ternbench report` then rewrites the part of
 # docs/benchmarks.md between its markers and the charts in docs/img/.
 #
-#   bench/compare.sh                                   # about 45 minutes
+#   bench/compare.sh                                   # about 20 minutes on 2 vCPUs
 #   RUNS=1 BACKLOG_RECORDS=1000000 bench/compare.sh    # a quick look
 #   PARTS="log" WRITE_DOCS=0 bench/compare.sh          # one part, docs untouched
 #   BENCH_DIR=/mnt/nvme/tmp bench/compare.sh           # disk under test
@@ -169,7 +171,7 @@ start_rabbit() {
   [ -n "${PID[rabbitmq]:-}" ] || { echo "RabbitMQ's beam.smp not found; left out"; return 0; }
   local v erl
   v=$(rabbit_env rabbitmqctl version 2>/dev/null || echo unknown)
-  erl=$(rabbit_env rabbitmqctl status 2>/dev/null | sed -n 's/^Erlang configuration: //p' | head -1)
+  erl=$(rabbit_env rabbitmqctl status 2>/dev/null | sed -n 's/^Erlang configuration: //p' | head -1 || true)
   echo "RabbitMQ $v ($erl) running, beam.smp pid ${PID[rabbitmq]}, on 127.0.0.1:$RABBIT_PORT"
   emit scenario=env system=rabbitmq version="RabbitMQ $v" detail="Debian package, defaults (classic queues unless x-queue-type), $erl"
 }
@@ -213,9 +215,9 @@ TICK=$(getconf CLK_TCK)
 # sampled; its JSON line, tagged with system, phase, variant and the
 # broker's CPU seconds, is appended to the results.
 measure() {
-  local sys=$1 phase=$2 variant=$3 pid=${PID[$1]} p before after
+  local sys=$1 phase=$2 variant=$3 pid=${PID[$1]} before after
   shift 3
-  for p in "${!PID[@]}"; do [ "$p" = "$sys" ] || kill -STOP "${PID[$p]}"; done
+  pause_all "$sys"
   sleep 1 # let the last run's leftovers settle
   before=$(cpu_ticks "$pid")
   printf '\n$ ternbench %s\n' "$*"
@@ -228,7 +230,18 @@ measure() {
   else
     echo "FAILED ($sys $phase $variant):"; tail -5 "$WORK/run.err"
   fi
-  for p in "${!PID[@]}"; do [ "$p" = "$sys" ] || kill -CONT "${PID[$p]}"; done
+  resume_all
+}
+
+# pause_all [SYSTEM]: stops every system but SYSTEM; resume_all lets them
+# all go on. A system that has died is left out, not fatal.
+pause_all() {
+  local p
+  for p in "${!PID[@]}"; do [ "$p" = "${1:-}" ] || kill -STOP "${PID[$p]}" 2>/dev/null || echo "($p is gone)"; done
+}
+resume_all() {
+  local p
+  for p in "${!PID[@]}"; do kill -CONT "${PID[$p]}" 2>/dev/null || true; done
 }
 
 # order A B: prints "A B" on odd runs and "B A" on even ones, so neither
@@ -237,24 +250,32 @@ order() { if [ $((i % 2)) = 1 ]; then echo "$1 $2"; else echo "$2 $1"; fi; }
 has() { [ -n "${PID[$1]:-}" ]; }
 
 if want disk; then
-  section "Disk: fsync'd sequential writes in $WORK"
+  section "Disk: fsync'd sequential writes in $WORK (every broker paused)"
   command -v fio >/dev/null || apt_install fio || true
+  pause_all
   for i in $(seq "$RUNS"); do
-    run dd if=/dev/zero of="$WORK/ddtest" bs=1M count=1024 oflag=direct conv=fdatasync 2>"$WORK/dd.err"
+    # A failed tool (O_DIRECT on tmpfs, say) reports no rate, which the
+    # report leaves out; it does not end the run.
+    run dd if=/dev/zero of="$WORK/ddtest" bs=1M count=1024 oflag=direct conv=fdatasync 2>"$WORK/dd.err" || true
     cat "$WORK/dd.err"
-    emit scenario=disk method="dd bs=1M count=1024 oflag=direct conv=fdatasync (one flush at the end)" mb_s="$(dd_mbs "$WORK/dd.err")"
-    run dd if=/dev/zero of="$WORK/ddtest" bs=1M count=512 oflag=dsync 2>"$WORK/dd.err"
+    mbs=$(dd_mbs "$WORK/dd.err")
+    emit scenario=disk method="dd bs=1M count=1024 oflag=direct conv=fdatasync (one flush at the end)" mb_s="${mbs:-0}"
+    run dd if=/dev/zero of="$WORK/ddtest" bs=1M count=512 oflag=dsync 2>"$WORK/dd.err" || true
     cat "$WORK/dd.err"
-    emit scenario=disk method="dd bs=1M count=512 oflag=dsync (each 1 MiB write synced)" mb_s="$(dd_mbs "$WORK/dd.err")"
+    mbs=$(dd_mbs "$WORK/dd.err")
+    emit scenario=disk method="dd bs=1M count=512 oflag=dsync (each 1 MiB write synced)" mb_s="${mbs:-0}"
     rm -f "$WORK/ddtest"
     if command -v fio >/dev/null; then
-      run fio --name=seqwrite-fsync --filename="$WORK/fiotest" --rw=write --bs=1M --size=1G \
-        --ioengine=sync --fsync=1 --end_fsync=1 --output-format=json --output="$WORK/fio.json"
-      emit scenario=disk method="fio --rw=write --bs=1M --fsync=1 (fsync after each 1 MiB write)" \
-        mb_s="$(jq '.jobs[0].write.bw_bytes/1e6|floor' "$WORK/fio.json")"
+      mbs=0
+      if run fio --name=seqwrite-fsync --filename="$WORK/fiotest" --rw=write --bs=1M --size=1G \
+        --ioengine=sync --fsync=1 --end_fsync=1 --output-format=json --output="$WORK/fio.json"; then
+        mbs=$(jq '.jobs[0].write.bw_bytes/1e6|floor' "$WORK/fio.json" || echo 0)
+      fi
+      emit scenario=disk method="fio --rw=write --bs=1M --fsync=1 (fsync after each 1 MiB write)" mb_s="$mbs"
       rm -f "$WORK/fiotest"
     fi
   done
+  resume_all
 fi
 
 if want log; then
@@ -298,10 +319,15 @@ if want latency; then
     has rabbitmq || continue
     for qtype in classic quorum; do
       LAT=("${AMQP[@]}" -duration "$LATENCY_DURATION" -size 1024 -queue-type "$qtype")
+      before=$(wc -l <"$RESULTS.tmp")
       measure rabbitmq latency "$qtype" "${LAT[@]}" -amqp-url "${URL[rabbitmq]}" latency
-      # Tern at the rates RabbitMQ just peaked at: latency at equal load.
-      peak=$(jq -s -r --arg q "$qtype" '[.[] | select(.system == "rabbitmq" and .phase == "latency" and .variant == $q)] | last | .latency_peak_msgs_s // 0' "$RESULTS.tmp")
-      if [ "$peak" != 0 ]; then
+      # Tern at the rates RabbitMQ just peaked at (this run's, never an
+      # earlier one's): latency at equal load.
+      peak=0
+      if [ "$(wc -l <"$RESULTS.tmp")" -gt "$before" ]; then
+        peak=$(tail -1 "$RESULTS.tmp" | jq -r 'select(.system == "rabbitmq" and .phase == "latency") | .latency_peak_msgs_s // 0')
+      fi
+      if [ "${peak:-0}" != 0 ]; then
         measure tern latency-same "$qtype" "${LAT[@]}" -amqp-url "${URL[tern]}" -latency-peak "$peak" latency
       fi
     done

@@ -65,11 +65,17 @@ type amqpCounters struct {
 	lastDeliv atomic.Int64 // Unix ns of the latest delivery
 }
 
-// redactURL hides the password of an AMQP URL for the JSON line and logs.
+// redactURL hides the secret of a broker URL for the JSON line and logs:
+// the password, or a user alone, which NATS reads as a token.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); !ok {
+			u.User = url.User("xxxxx")
+		}
 	}
 	return u.Redacted()
 }

@@ -38,7 +38,7 @@ func runJSLog(ctx context.Context, o options, log *slog.Logger) (res result, err
 		name = fmt.Sprintf("ternbench-jslog-%d", time.Now().UnixNano())
 	}
 	res = result{
-		Brokers: o.natsURL, Topic: name, Partitions: 1, Size: o.size,
+		Brokers: redactURL(o.natsURL), Topic: name, Partitions: 1, Size: o.size,
 		Producers: o.producers, Consumers: 1, Inflight: o.inflight, TargetRecords: o.records,
 	}
 	admin, err := nats.Connect(o.natsURL, nats.Name("ternbench-admin"))

@@ -195,8 +195,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	fmt.Fprintf(stderr, "# ternbench %s\n# machine: %s/%s, %d CPUs, %s\n",
-		strings.Join(args, " "), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(stderr, "# %s\n# machine: %s/%s, %d CPUs, %s\n",
+		commandLine(args), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	enc := json.NewEncoder(stdout)
 	var results []result
 	code := 0
@@ -258,14 +258,19 @@ func (o *options) validate() error {
 		return fmt.Errorf("-ack-every %d: want 1 … -prefetch (%d)", o.ackEvery, o.prefetch)
 	case o.batchBytes < o.size+128:
 		return fmt.Errorf("-batch-bytes %d: must exceed -size plus record overhead", o.batchBytes)
-	case o.fetchPartBytes < 1:
-		return fmt.Errorf("-fetch-partition-bytes %d: want ≥ 1", o.fetchPartBytes)
+	case o.fetchPartBytes < 1 || o.fetchPartBytes > 1<<30:
+		return fmt.Errorf("-fetch-partition-bytes %d: want 1 … 1 GiB", o.fetchPartBytes)
 	case o.timeout <= 0:
 		return fmt.Errorf("-timeout %v: want > 0", o.timeout)
 	case o.latencyPeak < 0:
 		return fmt.Errorf("-latency-peak %v: want ≥ 0", o.latencyPeak)
 	case o.brokerPID < 0 || (o.brokerPID > 0 && o.rssInterval <= 0):
 		return fmt.Errorf("-broker-pid %d, -rss-interval %v: want a pid ≥ 0 and an interval > 0", o.brokerPID, o.rssInterval)
+	}
+	if o.brokerPID > 0 {
+		if _, err := readRSS(o.brokerPID); err != nil { // say so now, not with a silent empty series
+			return fmt.Errorf("-broker-pid: %w", err)
+		}
 	}
 	return nil
 }

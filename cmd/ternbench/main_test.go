@@ -51,6 +51,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-publishers", "0", "queue"}, 2, "-publishers"},
 		{[]string{"-latency-loads", "0.5,2", "latency"}, 2, "-latency-loads"},
 		{[]string{"-latency-loads", "x", "latency"}, 2, "-latency-loads"},
+		{[]string{"-broker-pid", "1073741824", "backlog"}, 2, "-broker-pid"},
+		{[]string{"-fetch-partition-bytes", "4294967296", "log"}, 2, "-fetch-partition-bytes"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -163,6 +165,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-amqp-url", "amqp://u:secret@h:5672/", "queue"}, "ternbench -amqp-url amqp://u:xxxxx@h:5672/ queue"},
 		{[]string{"--nats-url=nats://u:secret@h:4222", "jslog"}, "ternbench --nats-url=nats://u:xxxxx@h:4222 jslog"},
 		{[]string{"-label", "amqp://u:secret@h/", "log"}, "ternbench -label amqp://u:secret@h/ log"},
+		{[]string{"-nats-url", "nats://s3cr3t-token@h:4222", "jslog"}, "ternbench -nats-url nats://xxxxx@h:4222 jslog"},
 	} {
 		if got := commandLine(tc.args); got != tc.want {
 			t.Errorf("commandLine(%q) = %q, want %q", tc.args, got, tc.want)
