@@ -87,6 +87,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.net.Serve(ln, func(nc net.Conn) netserve.Conn { return newConn(s, nc) })
 }
 
+// Conns is the number of open client connections.
+func (s *Server) Conns() int { return s.net.Conns() }
+
 // Addr is the listener's address, once serving.
 func (s *Server) Addr() net.Addr { return s.net.Addr() }
 

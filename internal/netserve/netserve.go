@@ -55,6 +55,13 @@ func New(name string, logger *slog.Logger) *Server {
 	return &Server{name: name, logger: logger, conns: map[Conn]struct{}{}, shutdown: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
+// Conns is the number of open connections, for metrics.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Context is cancelled when Shutdown starts; connections derive theirs
 // from it.
 func (s *Server) Context() context.Context { return s.ctx }
