@@ -112,10 +112,16 @@ type MQueue struct {
 // Spec is the queue's declaration.
 func (q *MQueue) Spec() MQueueSpec { return q.spec }
 
-func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *slog.Logger, now func() time.Time) (*MQueue, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// opts are the broker's storage options (logger, clock, fsync observer);
+// nil fields take storage's defaults.
+func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, opts storage.Options) (*MQueue, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger, now := opts.Logger, opts.Now
 	st, err := queue.New(spec.Config, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -133,7 +139,7 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 		cfg.Sync = storage.SyncOS
 	}
 	for lv := 0; lv < st.Levels(); lv++ {
-		l, err := storage.Open(filepath.Join(dir, "level-"+strconv.Itoa(lv)), cfg, storage.Options{Logger: logger, Now: now})
+		l, err := storage.Open(filepath.Join(dir, "level-"+strconv.Itoa(lv)), cfg, opts)
 		if err != nil {
 			q.closeLogs()
 			return nil, fmt.Errorf("%w: open queue %s level %d: %w", ErrStorage, spec.Name, lv, err)
@@ -141,7 +147,7 @@ func openMQueue(dir string, spec MQueueSpec, sync storage.SyncPolicy, logger *sl
 		l.SetHighWatermark(l.EndOffset())
 		q.logs = append(q.logs, l)
 	}
-	acks, err := storage.Open(filepath.Join(dir, "acks"), cfg, storage.Options{Logger: logger, Now: now})
+	acks, err := storage.Open(filepath.Join(dir, "acks"), cfg, opts)
 	if err != nil {
 		q.closeLogs()
 		return nil, fmt.Errorf("%w: open acks of queue %s: %w", ErrStorage, spec.Name, err)

@@ -60,7 +60,7 @@ func openTestMQueue(t *testing.T, spec MQueueSpec) *MQueue {
 	if spec.MessageTTL == 0 {
 		spec.MessageTTL = -1
 	}
-	q, err := openMQueue(t.TempDir(), spec, storage.SyncAlways, nil, time.Now)
+	q, err := openMQueue(t.TempDir(), spec, storage.SyncAlways, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestMQueuePrefetchAckAndRequeue(t *testing.T) {
 func TestMQueueAcksSurviveReopen(t *testing.T) {
 	dir := t.TempDir()
 	spec := MQueueSpec{Name: "durable", Durable: true, Config: queue.DefaultConfig(), MessageTTL: -1}
-	q, err := openMQueue(dir, spec, storage.SyncAlways, nil, time.Now)
+	q, err := openMQueue(dir, spec, storage.SyncAlways, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestMQueueAcksSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	q, err = openMQueue(dir, spec, storage.SyncAlways, nil, time.Now)
+	q, err = openMQueue(dir, spec, storage.SyncAlways, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,7 +241,9 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
 	dir := filepath.Join(b.cfg.DataDir, amqpDirName, id)
 	policy := b.cfg.LogDefaults.Sync
-	q, err := openMQueue(dir, spec, policy, b.logger.With("queue", spec.Name), b.cfg.Now)
+	opts := b.storageOptions()
+	opts.Logger = b.logger.With("queue", spec.Name)
+	q, err := openMQueue(dir, spec, policy, opts)
 	if err != nil {
 		return nil, err
 	}

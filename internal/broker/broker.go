@@ -37,6 +37,9 @@ type Config struct {
 	// DiskFreeLimit raises the resource alarm (publishers blocked) when
 	// the data directory's filesystem has fewer free bytes. Zero disables.
 	DiskFreeLimit int64
+	// OnSync is told the duration of every group-commit fdatasync of every
+	// log (storage.Options.OnSync), for metrics; nil skips timing.
+	OnSync func(time.Duration)
 	// DeadLetterProps rewrites an AMQP message's encoded properties for
 	// dead-lettering (x-death headers, expiration removed) and returns its
 	// headers for routing. The AMQP adapter provides it, since only it
@@ -156,7 +159,7 @@ func Open(cfg Config) (*Broker, error) {
 }
 
 func (b *Broker) storageOptions() storage.Options {
-	return storage.Options{Logger: b.logger.With("component", "storage"), Now: b.cfg.Now, FS: b.cfg.FS}
+	return storage.Options{Logger: b.logger.With("component", "storage"), Now: b.cfg.Now, FS: b.cfg.FS, OnSync: b.cfg.OnSync}
 }
 
 // logDefaults returns the broker-wide defaults for topic logs as

@@ -121,6 +121,10 @@ type Options struct {
 	// FS is the filesystem. nil = vfs.Default(). Tests pass vfs.Inject to
 	// fail or observe operations.
 	FS vfs.FS
+	// OnSync, when set, is told how long each group-commit fdatasync
+	// took, for an operator's fsync latency histogram. It runs on the
+	// appenders' path, so it must be cheap and safe for concurrent use.
+	OnSync func(time.Duration)
 }
 
 func (o Options) withDefaults() Options {

@@ -77,7 +77,11 @@ func (l *Log) waitDurable(seq uint64) error {
 		// drops the segment while we sync.
 		seg.incRef()
 		g.mu.Unlock()
+		began := time.Now()
 		err := seg.log.Sync()
+		if l.onSync != nil {
+			l.onSync(time.Since(began))
+		}
 		seg.decRef()
 		g.mu.Lock()
 		g.syncing = false

@@ -137,7 +137,14 @@ func TestConcurrentAppendersShareFsyncs(t *testing.T) {
 	cfg.Sync = SyncAlways
 	cfg.SegmentBytes = 64 << 10
 	dir := t.TempDir()
-	l := openTest(t, dir, cfg, Options{FS: vfs.Inject(vfs.Default(), rec.inject)})
+	var observed atomic.Int64 // Options.OnSync: one call per group commit
+	onSync := func(d time.Duration) {
+		if d < 0 {
+			t.Errorf("OnSync(%v): negative", d)
+		}
+		observed.Add(1)
+	}
+	l := openTest(t, dir, cfg, Options{FS: vfs.Inject(vfs.Default(), rec.inject), OnSync: onSync})
 	const writers, each = 8, 40
 	type result struct{ base, n int64 }
 	results := make(chan result, writers*each)
@@ -178,6 +185,9 @@ func TestConcurrentAppendersShareFsyncs(t *testing.T) {
 	t.Logf("%d appends, %d log fsyncs (%d group commits)", len(all), syncs, l.fsyncCount())
 	if syncs >= int64(len(all)) {
 		t.Fatalf("no group commit: %d fsyncs for %d appends", syncs, len(all))
+	}
+	if got, want := observed.Load(), l.fsyncCount(); got != int64(want) || got == 0 {
+		t.Fatalf("OnSync called %d times, want one per group commit (%d)", got, want)
 	}
 	readBatches(t, l, 0, l.EndOffset())
 }

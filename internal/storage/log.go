@@ -41,6 +41,7 @@ type Log struct {
 	now    func() time.Time
 	logger *slog.Logger
 	cfg    atomic.Pointer[Config]
+	onSync func(time.Duration) // Options.OnSync; may be nil
 
 	writeMu sync.Mutex
 	closed  bool // guarded by writeMu
@@ -88,6 +89,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		dir:         dir,
 		fs:          opts.FS,
 		now:         opts.Now,
+		onSync:      opts.OnSync,
 		logger:      opts.Logger.With("log", dir),
 		flusherStop: make(chan struct{}),
 		flusherKick: make(chan struct{}, 1),
