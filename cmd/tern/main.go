@@ -72,7 +72,7 @@ func serve(args, environ []string, stderr io.Writer) int {
 		logger.Error("start failed", "err", err)
 		return 1
 	}
-	logger.Info("tern is ready", "version", version, "kafka", node.KafkaAddr(), "amqp", node.AMQPAddr())
+	logger.Info("tern is ready", "version", version, "kafka", node.KafkaAddr(), "amqp", node.AMQPAddr(), "http", node.HTTPAddr())
 	werr := node.Wait(ctx)
 	stop()
 	if werr != nil {

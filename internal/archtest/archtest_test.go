@@ -65,6 +65,7 @@ var allowed = []struct {
 	{"internal/broker", []string{"internal/broker/", "internal/message", "internal/storage"}},
 	{"internal/kafka", []string{"internal/broker", "internal/message", "internal/storage", "internal/netserve"}},
 	{"internal/amqp/spec", nil},
+	{"internal/admin", []string{"internal/broker"}},
 	{"internal/amqp", []string{"internal/amqp/spec", "internal/broker", "internal/message", "internal/netserve"}},
 	{"internal/server", []string{"internal/"}},
 	{"internal/testbroker", []string{"internal/config", "internal/server", "internal/kafka"}},

@@ -104,6 +104,9 @@ type MQueue struct {
 	lastUsed atomic.Int64
 	onExpire func()
 
+	// Counters since the broker started, for metrics (stats.go).
+	published, delivered, acked atomic.Int64
+
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
@@ -273,6 +276,7 @@ func (q *MQueue) Publish(m QueueMessage) (bool, func() error, error) {
 	default:
 		q.kick()
 	}
+	q.published.Add(1)
 	if !m.Persistent || !q.spec.Durable {
 		// Confirmed once routed, as RabbitMQ confirms transient messages.
 		return true, func() error { return nil }, nil
@@ -557,6 +561,7 @@ func (q *MQueue) dispatch() {
 		}
 		pendingDL := len(q.pendingDL) > 0
 		q.mu.Unlock()
+		q.delivered.Add(int64(len(batch)))
 		for _, o := range batch {
 			o.c.Deliver(o.d)
 		}
@@ -748,6 +753,9 @@ func (q *MQueue) Ack(ch queue.ChannelID, lv uint8, offsets ...int64) error {
 	q.applyLocked(fx)
 	q.mu.Unlock()
 	q.kick()
+	if err == nil {
+		q.acked.Add(int64(len(offsets)))
+	}
 	return mapQueueError(err)
 }
 
@@ -785,6 +793,7 @@ func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 	if !ok {
 		return Delivered{}, false, nil
 	}
+	q.delivered.Add(1)
 	return Delivered{From: q, Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
 }
 

@@ -59,17 +59,28 @@ func (b *Broker) Fetch(ctx context.Context, r FetchRequest) []FetchResult {
 	for {
 		res, total, failed := b.readOnce(r, parts)
 		if failed || total >= int64(r.MinBytes) || r.MaxWait <= 0 {
-			return res
+			return countFetched(parts, res)
 		}
 		select {
 		case <-wake:
 		case <-deadline:
-			return res
+			return countFetched(parts, res)
 		case <-ctx.Done():
-			return res
+			return countFetched(parts, res)
 		}
 		releaseAll(res)
 	}
+}
+
+// countFetched adds the answered bytes to each partition's counter; a
+// long poll's discarded rounds are not counted.
+func countFetched(parts []*partition, res []FetchResult) []FetchResult {
+	for i, p := range parts {
+		if p != nil {
+			p.fetchedBytes.Add(res[i].Records.Size())
+		}
+	}
+	return res
 }
 
 func releaseAll(res []FetchResult) {

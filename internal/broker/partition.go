@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ternmq/tern/internal/message"
 	"github.com/ternmq/tern/internal/storage"
@@ -30,6 +31,10 @@ type partition struct {
 
 	wmu     sync.Mutex
 	waiters map[chan struct{}]struct{} // fetches parked until the HW moves
+
+	// Counters since the broker started, for metrics (stats.go).
+	producedRecords, producedBytes atomic.Int64
+	fetchedBytes                   atomic.Int64
 }
 
 func newPartition(topic string, index int32, l *storage.Log, logger *slog.Logger) (*partition, error) {

@@ -64,6 +64,8 @@ func (b *Broker) Produce(ctx context.Context, topic string, part int32, records 
 	if err != nil {
 		return fail, nil, err
 	}
+	p.producedRecords.Add(int64(bt.RecordCount))
+	p.producedBytes.Add(int64(len(bt.Raw)))
 	return ProduceResult(res), wait, nil
 }
 

@@ -19,6 +19,10 @@ type Config struct {
 	// AMQPListen is the AMQP 0-9-1 listener address. Default ":5672".
 	// Empty disables AMQP.
 	AMQPListen string
+	// HTTPListen is the operators' HTTP listener: health (/healthz,
+	// /readyz) and Prometheus metrics (/metrics). Default ":15672",
+	// RabbitMQ's management port. Empty disables it.
+	HTTPListen string
 	// DefaultUser and DefaultPass are the user created on first start,
 	// RabbitMQ's guest/guest by default.
 	DefaultUser string
@@ -94,6 +98,7 @@ func Default() Config {
 		DataDir:       "./data",
 		KafkaListen:   ":9092",
 		AMQPListen:    ":5672",
+		HTTPListen:    ":15672",
 		DefaultUser:   "guest",
 		DefaultPass:   "guest",
 		LoopbackUsers: []string{"guest"},
@@ -136,6 +141,11 @@ func (c Config) Validate() error {
 	if c.AMQPListen != "" {
 		if _, _, err := net.SplitHostPort(c.AMQPListen); err != nil {
 			bad("amqp_listen %q: %w", c.AMQPListen, err)
+		}
+	}
+	if c.HTTPListen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
+			bad("http_listen %q: %w", c.HTTPListen, err)
 		}
 	}
 	if c.DefaultUser == "" {

@@ -34,6 +34,7 @@ func settings() []setting {
 		str("data.dir", "directory holding every log of the node", func(c *Config) *string { return &c.DataDir }),
 		str("kafka.listen", "Kafka listener address (host:port)", func(c *Config) *string { return &c.KafkaListen }),
 		str("amqp.listen", "AMQP 0-9-1 listener address (host:port; empty disables AMQP)", func(c *Config) *string { return &c.AMQPListen }),
+		str("http.listen", "HTTP listener for /healthz, /readyz and Prometheus /metrics (host:port; empty disables it)", func(c *Config) *string { return &c.HTTPListen }),
 		str("default.user", "user created on first start", func(c *Config) *string { return &c.DefaultUser }),
 		str("default.pass", "password of the default user", func(c *Config) *string { return &c.DefaultPass }),
 		list("loopback.users", "comma-separated users allowed only from loopback", func(c *Config) *[]string { return &c.LoopbackUsers }),

@@ -68,6 +68,7 @@ type request struct {
 	noAnswer bool            // acks=0 produce: nothing is written back
 	records  []storage.Slice // fetch only: spliced into the encoded answer
 	close    bool            // close the connection after this answer
+	received time.Time       // when it was read; set only with Config.Observer
 }
 
 // respond completes the request; only the first call counts.
@@ -177,6 +178,9 @@ func (c *conn) decode(body []byte) (*request, error) {
 		return nil, fmt.Errorf("short request header: %w", err)
 	}
 	r := &request{key: key, version: version, respVersion: version, corrID: corrID, done: make(chan struct{})}
+	if c.s.cfg.Observer != nil {
+		r.received = time.Now()
+	}
 	if clientID != nil {
 		r.clientID = *clientID
 		c.clientID = *clientID
@@ -307,6 +311,9 @@ func (c *conn) writeLoop() {
 		}
 		for _, s := range r.records {
 			s.Release()
+		}
+		if obs := c.s.cfg.Observer; obs != nil && !r.received.IsZero() {
+			obs(r.key, time.Since(r.received))
 		}
 		c.inflightBytes.Add(-r.size)
 		select {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/netserve"
@@ -24,6 +25,11 @@ type Config struct {
 	// once (pipelining); the reader stops reading past it. Zero means 32.
 	MaxInFlight int
 	Logger      *slog.Logger
+	// Observer, when set, is told each request's API key and how long it
+	// took from being read off the socket to its answer being handed to
+	// the socket (long polls included, as Kafka's total request time),
+	// for metrics. It runs on the connection's writer: keep it cheap.
+	Observer func(apiKey int16, d time.Duration)
 	// Faults, when set, lets tests break connections at chosen points.
 	// Production never sets it.
 	Faults Faults

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
+	"github.com/ternmq/tern/internal/admin"
 	"github.com/ternmq/tern/internal/amqp"
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/broker/group"
@@ -25,6 +27,13 @@ type Node struct {
 	kafkaLn net.Listener
 	amqp    *amqp.Server
 	amqpLn  net.Listener
+	admin   *admin.Server
+	adminLn net.Listener
+	// Metrics is the node's Prometheus registry and hooks.
+	Metrics *admin.Metrics
+	// ready is true from the moment every listener accepts until
+	// shutdown starts (/readyz).
+	ready   atomic.Bool
 	serveCh chan error
 }
 
@@ -57,6 +66,8 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 	if err != nil {
 		return nil, err
 	}
+	metrics := admin.NewMetrics()
+	bcfg.OnSync = metrics.ObserveFsync
 	started := time.Now()
 	b, err := broker.Open(bcfg)
 	if err != nil {
@@ -73,8 +84,9 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          logger.With("component", "kafka"),
 		Faults:          o.kafkaFaults,
+		Observer:        metrics.ObserveKafkaRequest,
 	}, b)
-	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, serveCh: make(chan error, 2)}
+	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, Metrics: metrics, serveCh: make(chan error, 3)}
 	go func() { n.serveCh <- ks.Serve(ln) }()
 	logger.Info("kafka listener started", "addr", ln.Addr().String())
 	if cfg.AMQPListen != "" {
@@ -92,7 +104,32 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		go func() { n.serveCh <- n.amqp.Serve(aln) }()
 		logger.Info("amqp listener started", "addr", aln.Addr().String())
 	}
+	conns := map[string]func() int{"kafka": ks.Conns}
+	if n.amqp != nil {
+		conns["amqp"] = n.amqp.Conns
+	}
+	metrics.Watch(b, conns)
+	if cfg.HTTPListen != "" {
+		hln, err := net.Listen("tcp", cfg.HTTPListen)
+		if err != nil {
+			n.Shutdown()
+			return nil, fmt.Errorf("http listener: %w", err)
+		}
+		n.adminLn = hln
+		n.admin = admin.New(admin.Config{Logger: logger.With("component", "http"), Ready: n.ready.Load}, metrics)
+		go func() { n.serveCh <- n.admin.Serve(hln) }()
+		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
+	}
+	n.ready.Store(true)
 	return n, nil
+}
+
+// HTTPAddr is the address the HTTP listener is bound to ("" if off).
+func (n *Node) HTTPAddr() string {
+	if n.adminLn == nil {
+		return ""
+	}
+	return n.adminLn.Addr().String()
 }
 
 // KafkaAddr is the address the Kafka listener is bound to.
@@ -122,9 +159,13 @@ func (n *Node) Shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
 	n.logger.Info("shutting down")
+	n.ready.Store(false)
 	err := n.kafka.Shutdown(ctx)
 	if n.amqp != nil {
 		err = errors.Join(err, n.amqp.Shutdown(ctx))
+	}
+	if n.admin != nil {
+		err = errors.Join(err, n.admin.Shutdown(ctx))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		n.logger.Warn("in-flight requests did not finish in time; connections closed", "timeout", n.cfg.ShutdownTimeout)

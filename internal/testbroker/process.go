@@ -92,7 +92,7 @@ type Process struct {
 func StartProcess(t testing.TB, dir string, flags ...string) *Process {
 	t.Helper()
 	p := &Process{t: t, bin: Binary(t), Dir: dir, Addr: freeAddr(t), AMQPAddr: freeAddr(t)}
-	p.args = append([]string{"serve", "--data.dir", dir, "--kafka.listen", p.Addr, "--amqp.listen", p.AMQPAddr}, flags...)
+	p.args = append([]string{"serve", "--data.dir", dir, "--kafka.listen", p.Addr, "--amqp.listen", p.AMQPAddr, "--http.listen", "127.0.0.1:0"}, flags...)
 	p.Start()
 	t.Cleanup(func() {
 		if p.cmd != nil {

@@ -23,6 +23,8 @@ type Broker struct {
 	// AMQPAddr is the AMQP listener's host:port; AMQPURL a URL for it
 	// with the default guest user.
 	AMQPAddr, AMQPURL string
+	// HTTPAddr is the operators' HTTP listener (health, metrics).
+	HTTPAddr string
 	// Dir is the data directory; it survives Restart.
 	Dir string
 }
@@ -47,6 +49,7 @@ func Start(t testing.TB, opts ...Option) *Broker {
 	cfg.DataDir = t.TempDir()
 	cfg.KafkaListen = "127.0.0.1:0"
 	cfg.AMQPListen = "127.0.0.1:0"
+	cfg.HTTPListen = "127.0.0.1:0"
 	cfg.Group.InitialRebalanceDelay = 0
 	cfg.Group.MinSessionTimeout = 100 * time.Millisecond
 	cfg.ShutdownTimeout = 5 * time.Second
@@ -69,11 +72,15 @@ func (b *Broker) start() {
 	b.node = n
 	b.Addr = n.KafkaAddr()
 	b.AMQPAddr = n.AMQPAddr()
+	b.HTTPAddr = n.HTTPAddr()
 	b.AMQPURL = "amqp://guest:guest@" + b.AMQPAddr + "/"
 	// Keep the ports across restarts so clients reconnect to the same seed.
 	b.cfg.KafkaListen = b.Addr
 	if b.AMQPAddr != "" {
 		b.cfg.AMQPListen = b.AMQPAddr
+	}
+	if b.HTTPAddr != "" {
+		b.cfg.HTTPListen = b.HTTPAddr
 	}
 }
 

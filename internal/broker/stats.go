@@ -1,0 +1,143 @@
+package broker
+
+import (
+	"sort"
+	"time"
+
+	"github.com/ternmq/tern/internal/broker/queue"
+)
+
+// Snapshots of the core's state and counters for operators (metrics, the
+// admin API). They are read at scrape time, so the hot paths pay only the
+// atomic counter increments; nothing here blocks produce or delivery for
+// longer than one queue's Stats.
+
+// PartitionStats is one partition's figures.
+type PartitionStats struct {
+	Topic     string
+	Partition int32
+	// StartOffset and HighWatermark bound the readable log.
+	StartOffset, HighWatermark int64
+	// SizeBytes is the log's size on disk.
+	SizeBytes int64
+	// Counters since the broker started: records and bytes appended by
+	// producers, bytes answered to fetches.
+	ProducedRecords, ProducedBytes, FetchedBytes int64
+}
+
+// PartitionStats lists every partition's figures, by topic and index.
+func (b *Broker) PartitionStats() []PartitionStats {
+	parts := b.allPartitions()
+	out := make([]PartitionStats, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, PartitionStats{
+			Topic: p.topic, Partition: p.index,
+			StartOffset: p.log.StartOffset(), HighWatermark: p.log.HighWatermark(), SizeBytes: p.log.Size(),
+			ProducedRecords: p.producedRecords.Load(), ProducedBytes: p.producedBytes.Load(), FetchedBytes: p.fetchedBytes.Load(),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
+}
+
+// GroupLag is how far a consumer group's committed offset is behind one
+// partition's high watermark.
+type GroupLag struct {
+	Group     string
+	Topic     string
+	Partition int32
+	// Committed is the group's committed offset; HighWatermark the
+	// partition's; Lag the messages between them (never negative).
+	Committed, HighWatermark, Lag int64
+}
+
+// GroupLags lists the lag of every committed offset of every group whose
+// partition still exists.
+func (b *Broker) GroupLags() []GroupLag {
+	var out []GroupLag
+	for _, g := range b.Groups.List(nil) {
+		offs, err := b.Groups.FetchOffsets(g.Group, nil)
+		if err != nil {
+			continue // the coordinator is closing
+		}
+		for _, o := range offs {
+			p, err := b.partition(o.Topic, o.Partition)
+			if err != nil || o.Offset < 0 {
+				continue
+			}
+			hw := p.log.HighWatermark()
+			out = append(out, GroupLag{Group: g.Group, Topic: o.Topic, Partition: o.Partition,
+				Committed: o.Offset, HighWatermark: hw, Lag: max(hw-o.Offset, 0)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, c := out[i], out[j]
+		if a.Group != c.Group {
+			return a.Group < c.Group
+		}
+		if a.Topic != c.Topic {
+			return a.Topic < c.Topic
+		}
+		return a.Partition < c.Partition
+	})
+	return out
+}
+
+// QueueStats is one AMQP queue's figures.
+type QueueStats struct {
+	VHost, Name string
+	queue.Stats
+	// Counters since the broker started: messages accepted, handed to
+	// consumers or basic.get, and acknowledged.
+	Published, Delivered, Acked int64
+	// HeadAge is how long the oldest ready message has waited since the
+	// broker accepted it: the queue's lag in time. Zero when none is ready.
+	HeadAge time.Duration
+}
+
+// QueueStats lists every AMQP queue's figures, by vhost and name.
+func (b *Broker) QueueStats() []QueueStats {
+	b.mu.RLock()
+	vhosts := make([]*VHost, 0, len(b.vhosts))
+	for _, v := range b.vhosts {
+		vhosts = append(vhosts, v)
+	}
+	b.mu.RUnlock()
+	var out []QueueStats
+	now := b.cfg.Now()
+	for _, v := range vhosts {
+		for _, q := range v.targets.Load().queues {
+			out = append(out, q.metrics(v.name, now))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].VHost != out[j].VHost {
+			return out[i].VHost < out[j].VHost
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// metrics reads the queue's state, counters and head message.
+func (q *MQueue) metrics(vhost string, now time.Time) QueueStats {
+	q.flush()
+	q.mu.Lock()
+	st := q.st.Stats()
+	var age time.Duration
+	if head, ok, err := q.liveHeadLocked(); err == nil && ok && head.Timestamp > 0 {
+		age = max(now.Sub(time.UnixMilli(head.Timestamp)), 0)
+	}
+	q.mu.Unlock()
+	return QueueStats{VHost: vhost, Name: q.spec.Name, Stats: st,
+		Published: q.published.Load(), Delivered: q.delivered.Load(), Acked: q.acked.Load(), HeadAge: age}
+}
+
+// DiskFree is the free space on the data directory's filesystem, as the
+// disk alarm sees it.
+func (b *Broker) DiskFree() (int64, error) { return statfsFree(b.cfg.DataDir)() }
