@@ -39,8 +39,10 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # TERN_PID, TERN_KAFKA and TERN_AMQP (the listeners it reports).
 start_tern() {
   mkdir -p "$WORK/data"
-  printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data $*"
-  "$WORK/tern" serve --data.dir "$WORK/data" "$@" >"$WORK/tern.log" 2>&1 &
+  # The HTTP listener goes on a free port, so a tern already on :15672
+  # cannot make the benchmark fail to start.
+  printf '\n$ %s\n' "$WORK/tern serve --data.dir $WORK/data --http.listen 127.0.0.1:0 $*"
+  "$WORK/tern" serve --data.dir "$WORK/data" --http.listen 127.0.0.1:0 "$@" >"$WORK/tern.log" 2>&1 &
   TERN_PID=$!
   local ready=
   for _ in $(seq 100); do
