@@ -2,9 +2,12 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +137,48 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 		if !c.want(v) {
 			t.Errorf("%s%v = %v, want %s", c.name, c.labels, v, c.what)
+		}
+	}
+	checkDashboard(t, "../../deploy/grafana/tern-dashboard.json", mf)
+}
+
+// checkDashboard fails when the Grafana dashboard queries a metric the
+// node does not export, so renaming a metric cannot silently blank a panel.
+func checkDashboard(t *testing.T, path string, mf map[string]*dto.MetricFamily) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(dash.Panels) == 0 {
+		t.Fatalf("%s: no panels", path)
+	}
+	name := regexp.MustCompile(`\b(?:tern|process|go)_[a-z_]+\b`)
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q: no query", p.Title)
+		}
+		for _, q := range p.Targets {
+			for _, n := range name.FindAllString(q.Expr, -1) {
+				base := n
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if b, ok := strings.CutSuffix(n, suffix); ok && mf[b] != nil && mf[b].GetType() == dto.MetricType_HISTOGRAM {
+						base = b
+					}
+				}
+				if mf[base] == nil {
+					t.Errorf("panel %q queries %s, which the node does not export", p.Title, n)
+				}
+			}
 		}
 	}
 }
