@@ -68,15 +68,31 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 	}
 	metrics := admin.NewMetrics()
 	bcfg.OnSync = metrics.ObserveFsync
+	n := &Node{cfg: cfg, logger: logger, Metrics: metrics, serveCh: make(chan error, 3)}
+	// The HTTP listener comes first, so that during a long recovery
+	// /healthz answers and /readyz says "not ready" rather than the port
+	// refusing connections.
+	if cfg.HTTPListen != "" {
+		hln, err := net.Listen("tcp", cfg.HTTPListen)
+		if err != nil {
+			return nil, fmt.Errorf("http listener: %w", err)
+		}
+		n.adminLn = hln
+		n.admin = admin.New(admin.Config{Logger: logger.With("component", "http"), Ready: n.ready.Load}, metrics)
+		go func() { n.serveCh <- n.admin.Serve(hln) }()
+		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
+	}
 	started := time.Now()
 	b, err := broker.Open(bcfg)
 	if err != nil {
+		n.Shutdown()
 		return nil, fmt.Errorf("open broker: %w", err)
 	}
+	n.Broker = b
 	logger.Info("broker opened", "data_dir", cfg.DataDir, "fsync", cfg.Log.Fsync, "took", time.Since(started).Round(time.Millisecond))
 	ln, err := net.Listen("tcp", cfg.KafkaListen)
 	if err != nil {
-		b.Close()
+		n.Shutdown()
 		return nil, fmt.Errorf("kafka listener: %w", err)
 	}
 	ks := kafka.NewServer(kafka.Config{
@@ -86,7 +102,7 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		Faults:          o.kafkaFaults,
 		Observer:        metrics.ObserveKafkaRequest,
 	}, b)
-	n := &Node{cfg: cfg, logger: logger, Broker: b, kafka: ks, kafkaLn: ln, Metrics: metrics, serveCh: make(chan error, 3)}
+	n.kafka, n.kafkaLn = ks, ln
 	go func() { n.serveCh <- ks.Serve(ln) }()
 	logger.Info("kafka listener started", "addr", ln.Addr().String())
 	if cfg.AMQPListen != "" {
@@ -109,17 +125,6 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		conns["amqp"] = n.amqp.Conns
 	}
 	metrics.Watch(b, conns)
-	if cfg.HTTPListen != "" {
-		hln, err := net.Listen("tcp", cfg.HTTPListen)
-		if err != nil {
-			n.Shutdown()
-			return nil, fmt.Errorf("http listener: %w", err)
-		}
-		n.adminLn = hln
-		n.admin = admin.New(admin.Config{Logger: logger.With("component", "http"), Ready: n.ready.Load}, metrics)
-		go func() { n.serveCh <- n.admin.Serve(hln) }()
-		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
-	}
 	n.ready.Store(true)
 	return n, nil
 }
@@ -160,7 +165,11 @@ func (n *Node) Shutdown() error {
 	defer cancel()
 	n.logger.Info("shutting down")
 	n.ready.Store(false)
-	err := n.kafka.Shutdown(ctx)
+	var err error
+	// Start calls Shutdown on a half-started node too: stop what exists.
+	if n.kafka != nil {
+		err = n.kafka.Shutdown(ctx)
+	}
 	if n.amqp != nil {
 		err = errors.Join(err, n.amqp.Shutdown(ctx))
 	}
@@ -171,7 +180,9 @@ func (n *Node) Shutdown() error {
 		n.logger.Warn("in-flight requests did not finish in time; connections closed", "timeout", n.cfg.ShutdownTimeout)
 		err = nil
 	}
-	err = errors.Join(err, n.Broker.Close())
+	if n.Broker != nil {
+		err = errors.Join(err, n.Broker.Close())
+	}
 	n.logger.Info("shutdown complete")
 	return err
 }
