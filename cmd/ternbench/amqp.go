@@ -105,10 +105,7 @@ func runAMQP(ctx context.Context, o options, w amqpWorkload, log *slog.Logger) (
 	if inflight == 0 {
 		inflight = amqpDefaultInflight
 	}
-	base := o.topic
-	if base == "" {
-		base = fmt.Sprintf("ternbench-%s-%d", w.prefix, time.Now().UnixNano())
-	}
+	base := o.resourceName(w.prefix)
 	queues := make([]string, w.queues)
 	for i := range queues {
 		queues[i] = base

@@ -33,10 +33,7 @@ func runJSLog(ctx context.Context, o options, log *slog.Logger) (res result, err
 	if o.inflight == 0 {
 		o.inflight = 1024
 	}
-	name := o.topic
-	if name == "" {
-		name = fmt.Sprintf("ternbench-jslog-%d", time.Now().UnixNano())
-	}
+	name := o.resourceName("jslog")
 	res = result{
 		Brokers: redactURL(o.natsURL), Topic: name, Partitions: 1, Size: o.size,
 		Producers: o.producers, Consumers: 1, Inflight: o.inflight, TargetRecords: o.records,

@@ -29,10 +29,7 @@ func runLog(ctx context.Context, o options, log *slog.Logger) (res result, err e
 	if o.inflight == 0 {
 		o.inflight = 1024
 	}
-	topic := o.topic
-	if topic == "" {
-		topic = fmt.Sprintf("ternbench-log-%d", time.Now().UnixNano())
-	}
+	topic := o.resourceName("log")
 	res = result{
 		Topic: topic, Partitions: o.partitions, Size: o.size,
 		Producers: o.producers, Consumers: o.consumers, Inflight: o.inflight,

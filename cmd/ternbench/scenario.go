@@ -98,6 +98,15 @@ type result struct {
 	CPUs      int     `json:"cpus"`
 }
 
+// resourceName is the topic, queue or stream a run works on: -topic, or
+// a fresh ternbench-KIND-UNIXNANO so runs never meet each other's data.
+func (o options) resourceName(kind string) string {
+	if o.topic != "" {
+		return o.topic
+	}
+	return fmt.Sprintf("ternbench-%s-%d", kind, time.Now().UnixNano())
+}
+
 // round rounds v to n decimals so the JSON line stays readable.
 func round(v float64, n int) float64 {
 	p := math.Pow(10, float64(n))
