@@ -371,6 +371,18 @@ type amqpShape struct {
 	target                  bool // the issue sets the 3× target for it
 }
 
+// runs are the unpaced runs of the shape on Tern and on RabbitMQ.
+func (s amqpShape) runs(r *report) (tern, rabbit []record) {
+	return r.sel("tern", "max", s.scenario, s.variant, s.size), r.sel("rabbitmq", "max", s.scenario, s.variant, s.size)
+}
+
+// ratios are Tern ÷ RabbitMQ of the median publish and deliver rates: what
+// the targets judge and the table shows.
+func (s amqpShape) ratios(r *report) (publish, deliver float64) {
+	t, rb := s.runs(r)
+	return ratio(median(t, publishMsgs), median(rb, publishMsgs)), ratio(median(t, deliverMsgs), median(rb, deliverMsgs))
+}
+
 // label names the shape and the RabbitMQ queue type it is compared with.
 func (s amqpShape) label() string { return s.name + " (RabbitMQ " + s.variant + ")" }
 
@@ -444,8 +456,7 @@ func (r *report) writeTargets(w io.Writer) error {
 		if !s.target {
 			continue
 		}
-		t, rb := r.sel("tern", "max", s.scenario, s.variant, s.size), r.sel("rabbitmq", "max", s.scenario, s.variant, s.size)
-		pub, del := ratio(median(t, publishMsgs), median(rb, publishMsgs)), ratio(median(t, deliverMsgs), median(rb, deliverMsgs))
+		pub, del := s.ratios(r)
 		p("| %s: ≥ %.0f× RabbitMQ's msg/s | publish %s×, deliver %s× | %s |\n", s.label(), targetQueueRatio,
 			num(pub, 2), num(del, 2), verdict(pub >= targetQueueRatio && del >= targetQueueRatio, pub, del))
 	}
@@ -559,7 +570,7 @@ func (r *report) writeAMQP(w io.Writer, dir, img string) error {
 	ts, rs := barSeries{Name: "Tern"}, barSeries{Name: "RabbitMQ"}
 	tsd, rsd := barSeries{Name: "Tern"}, barSeries{Name: "RabbitMQ"}
 	for _, s := range amqpShapes {
-		t, rb := r.sel("tern", "max", s.scenario, s.variant, s.size), r.sel("rabbitmq", "max", s.scenario, s.variant, s.size)
+		t, rb := s.runs(r)
 		for _, c := range []struct {
 			name string
 			rs   []record
@@ -569,7 +580,8 @@ func (r *report) writeAMQP(w io.Writer, dir, img string) error {
 			}
 			ratios := ""
 			if c.name == "Tern" {
-				ratios = num(ratio(median(t, publishMsgs), median(rb, publishMsgs)), 2) + "× / " + num(ratio(median(t, deliverMsgs), median(rb, deliverMsgs)), 2) + "×"
+				pub, del := s.ratios(r)
+				ratios = num(pub, 2) + "× / " + num(del, 2) + "×"
 			}
 			p("| %s | %s | **%s** (%s) | %s | %s | %s | %s |\n", s.label(), c.name, num(median(c.rs, publishMsgs), 0), runs(c.rs, publishMsgs, "%.0f"),
 				num(median(c.rs, deliverMsgs), 0), num(median(c.rs, func(x record) float64 { return x.P99Ms }), 1), num(median(c.rs, brokerCPU), 1), ratios)
