@@ -507,6 +507,12 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		c.closeWith(e)
 		return e
 	}
+	// As RabbitMQ: a user with no permissions in the vhost may not open it.
+	if _, ok := c.s.broker.PermissionOf(v.Name(), c.user); !ok {
+		e := newError(spec.NotAllowed, open, "access to vhost '%s' refused for user '%s'", open.VirtualHost, c.user)
+		c.closeWith(e)
+		return e
+	}
 	c.vhost = v
 	if caps, ok := startOK.ClientProperties["capabilities"].(spec.Table); ok {
 		c.canBlock, _ = caps["connection.blocked"].(bool)
@@ -577,8 +583,7 @@ func parseCredentials(mechanism, response string) (string, string, error) {
 }
 
 func (c *conn) authenticate(user, pass string) error {
-	want, ok := c.s.cfg.Users[user]
-	if !ok || want != pass {
+	if _, err := c.s.broker.Authenticate(user, pass); err != nil {
 		return fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism; user %q", user)
 	}
 	if slices.Contains(c.s.cfg.LoopbackUsers, user) {

@@ -14,10 +14,6 @@ import (
 
 // Config is what the adapter needs beyond the core.
 type Config struct {
-	// Users maps user names to passwords (PLAIN and AMQPLAIN). Until the
-	// user store arrives (security issue) this is the configured default
-	// user.
-	Users map[string]string
 	// LoopbackUsers may only connect from loopback addresses (RabbitMQ's
 	// loopback_users, default guest).
 	LoopbackUsers []string

@@ -37,6 +37,9 @@ type Config struct {
 	// DiskFreeLimit raises the resource alarm (publishers blocked) when
 	// the data directory's filesystem has fewer free bytes. Zero disables.
 	DiskFreeLimit int64
+	// DefaultUser and DefaultPass are the administrator created on a data
+	// directory that never had users (RabbitMQ's default_user).
+	DefaultUser, DefaultPass string
 	// OnSync is told the duration of every group-commit fdatasync of every
 	// log (storage.Options.OnSync), for metrics; nil skips timing.
 	OnSync func(time.Duration)
@@ -86,6 +89,7 @@ type Broker struct {
 
 	alarm     diskAlarm
 	meta      *metaLog
+	users     *users
 	groupLog  *storage.Log
 	Groups    *group.Coordinator
 	stop      chan struct{}
@@ -112,6 +116,7 @@ func Open(cfg Config) (*Broker, error) {
 		topics:          map[string]*Topic{},
 		vhosts:          map[string]*VHost{},
 		brokerOverrides: map[string]string{},
+		users:           newUsers(),
 		stop:            make(chan struct{}),
 	}
 	metaCfg := storage.DefaultConfig()
@@ -124,6 +129,10 @@ func Open(cfg Config) (*Broker, error) {
 	b.meta = &metaLog{log: ml}
 	if err := b.loadCatalog(); err != nil {
 		ml.Close()
+		return nil, err
+	}
+	if err := b.seedDefaultUser(context.Background()); err != nil {
+		b.closeLogs()
 		return nil, err
 	}
 	gl, err := storage.Open(filepath.Join(cfg.DataDir, groupsDirName), metaCfg, b.storageOptions())

@@ -27,6 +27,9 @@ type metaRecord struct {
 	VHost     string           `json:"vhost,omitempty"`
 	Change    *exchange.Change `json:"change,omitempty"`
 	AMQPQueue *amqpQueueRecord `json:"amqp_queue,omitempty"`
+	// Users and permissions (users.go). A delete names the user in Topic.
+	User       *userRecord `json:"user,omitempty"`
+	Permission *Permission `json:"permission,omitempty"`
 }
 
 // Meta record types.
@@ -41,6 +44,11 @@ const (
 	metaAMQPTopology    = "amqp_topology"
 	metaAMQPQueue       = "amqp_queue"
 	metaAMQPQueueDelete = "amqp_queue_delete"
+
+	metaUser             = "user"
+	metaUserDelete       = "user_delete"
+	metaPermission       = "permission"
+	metaPermissionDelete = "permission_delete"
 )
 
 // metaLog persists catalog changes. Writes are serialized so the log's

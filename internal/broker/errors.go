@@ -33,6 +33,7 @@ var (
 	ErrNotFound           = errors.New("not found")
 	ErrPreconditionFailed = errors.New("precondition failed")
 	ErrAccessRefused      = errors.New("access refused")
+	ErrAuthentication     = errors.New("authentication failed")
 	ErrResourceLocked     = errors.New("resource locked")
 	ErrCommandInvalid     = errors.New("command invalid")
 )

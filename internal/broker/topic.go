@@ -96,6 +96,8 @@ func (b *Broker) loadCatalog() error {
 			b.nextProducerID, b.producerIDEnd = r.NextProducerID, r.NextProducerID
 		case metaAMQPTopology, metaAMQPQueue, metaAMQPQueueDelete:
 			return amqp.apply(r)
+		case metaUser, metaUserDelete, metaPermission, metaPermissionDelete:
+			b.users.replay(r)
 		}
 		return nil
 	})

@@ -113,7 +113,6 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		}
 		n.amqpLn = aln
 		n.amqp = amqp.NewServer(amqp.Config{
-			Users:         map[string]string{cfg.DefaultUser: cfg.DefaultPass},
 			LoopbackUsers: cfg.LoopbackUsers,
 			Logger:        logger.With("component", "amqp"),
 		}, b)
@@ -216,6 +215,8 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		Logger:                 logger,
 		DeadLetterProps:        amqp.DeadLetterProps,
 		DiskFreeLimit:          cfg.DiskFreeLimit,
+		DefaultUser:            cfg.DefaultUser,
+		DefaultPass:            cfg.DefaultPass,
 	}, nil
 }
 

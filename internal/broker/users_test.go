@@ -1,0 +1,89 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/storage"
+)
+
+func openUsersBroker(t *testing.T, dir string) *Broker {
+	t.Helper()
+	b, err := Open(Config{
+		DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
+		MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), DefaultUser: "guest", DefaultPass: "guest",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestUsersPersistAndAuthenticate covers the user store's life: the
+// default administrator on a fresh data directory, new users and their
+// passwords, permissions, and all of it surviving a restart, while a
+// deleted default user is not created again.
+func TestUsersPersistAndAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := openUsersBroker(t, dir)
+	if u, err := b.Authenticate("guest", "guest"); err != nil || !u.IsAdmin() {
+		t.Fatalf("default user: %+v, %v", u, err)
+	}
+	if _, ok := b.PermissionOf("/", "guest"); !ok {
+		t.Fatal("default user has no permissions on /")
+	}
+	if _, err := b.Authenticate("guest", "wrong"); !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := b.PutUser(ctx, "alice", "", nil); !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("new user without a password: %v", err)
+	}
+	created, err := b.PutUser(ctx, "alice", "s3cret", []string{"monitoring", " ", "monitoring"})
+	if err != nil || !created {
+		t.Fatalf("create alice: %v, %v", created, err)
+	}
+	// A tags-only update keeps the password.
+	if created, err := b.PutUser(ctx, "alice", "", []string{"management"}); err != nil || created {
+		t.Fatalf("update alice: %v, %v", created, err)
+	}
+	if _, err := b.SetPermission(ctx, Permission{User: "alice", VHost: "/", Configure: "^$", Write: ".*", Read: "("}); !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("bad regexp: %v", err)
+	}
+	if _, err := b.SetPermission(ctx, Permission{User: "alice", VHost: "nope", Configure: ".*", Write: ".*", Read: ".*"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown vhost: %v", err)
+	}
+	if _, err := b.SetPermission(ctx, Permission{User: "alice", VHost: "/", Configure: "^$", Write: ".*", Read: "^q"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteUser(ctx, "guest"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b = openUsersBroker(t, dir)
+	defer b.Close()
+	u, err := b.Authenticate("alice", "s3cret")
+	if err != nil || len(u.Tags) != 1 || u.Tags[0] != "management" || u.IsAdmin() {
+		t.Fatalf("alice after restart: %+v, %v", u, err)
+	}
+	if p, ok := b.PermissionOf("/", "alice"); !ok || p.Read != "^q" || p.Configure != "^$" {
+		t.Fatalf("alice's permissions after restart: %+v %v", p, ok)
+	}
+	if _, err := b.User("guest"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted default user came back: %v", err)
+	}
+	if got := b.Permissions(); len(got) != 1 {
+		t.Fatalf("permissions: %+v", got)
+	}
+	if err := b.ClearPermission(ctx, "/", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClearPermission(ctx, "/", "alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second clear: %v", err)
+	}
+}
