@@ -13,6 +13,7 @@ import (
 
 	"github.com/ternmq/tern/internal/broker/queue"
 	"github.com/ternmq/tern/internal/message"
+	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 )
 
@@ -72,6 +73,9 @@ type MQueue struct {
 	acks   acksLog
 	logger *slog.Logger
 	now    func() time.Time
+	// progress receives purges (Broker's Config.Progress; nil reports
+	// nothing).
+	progress *progress.Registry
 
 	// flushMu serializes flushes of pending publishes, so batches reach
 	// the logs in the order they were taken. Lock order: flushMu → mu.
@@ -797,13 +801,20 @@ func (q *MQueue) Get(ch queue.ChannelID, noAck bool) (Delivered, bool, error) {
 	return Delivered{From: q, Queue: q, Level: d.Level, Offset: d.Offset, Redelivered: d.Redelivered, Message: msg, Remaining: q.st.Stats().Ready}, true, nil
 }
 
-// Purge settles every ready message and returns how many.
+// Purge settles every ready message and returns how many. It is reported
+// as a "purge_queue" task, so operators can see which queue was emptied
+// when and of how many messages (settling is quick; the segments it frees
+// are trimmed later by the delivery loop).
 func (q *MQueue) Purge() int64 {
+	task := q.progress.Start("purge_queue", q.spec.VHost+"/"+q.spec.Name, "messages", 0)
 	q.flush()
 	q.mu.Lock()
+	task.SetTotal(q.st.Stats().Ready)
 	n, fx := q.st.Purge()
 	q.applyLocked(fx)
 	q.mu.Unlock()
+	task.Add(n)
+	task.Finish(nil)
 	return n
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/ternmq/tern/internal/broker/exchange"
+	"github.com/ternmq/tern/internal/progress"
 )
 
 // amqpReplay rebuilds AMQP topology from the catalog log: one Router per
@@ -54,11 +55,25 @@ func (a *amqpReplay) apply(rec metaRecord) error {
 	return nil
 }
 
+// queueLogs is how many queues loadAMQP will open (streams are topics,
+// opened with them), for recovery's progress total.
+func (a *amqpReplay) queueLogs() int {
+	n := 0
+	for _, qs := range a.queues {
+		for _, rec := range qs {
+			if rec.Args["x-queue-type"] != "stream" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // loadAMQP installs the replayed virtual hosts (the default "/" always
 // exists), opens every durable queue, and removes the directories of
 // queues that did not survive (transient ones, or deleted ones whose
-// removal a crash interrupted).
-func (b *Broker) loadAMQP(a *amqpReplay) error {
+// removal a crash interrupted). recovery counts each queue opened.
+func (b *Broker) loadAMQP(a *amqpReplay, recovery *progress.Task) error {
 	a.router("/")
 	keep := map[string]bool{}
 	for name, r := range a.routers {
@@ -82,6 +97,7 @@ func (b *Broker) loadAMQP(a *amqpReplay) error {
 			q.start()
 			v.queues[qname] = q
 			keep[rec.ID] = true
+			recovery.Add(1)
 		}
 		v.commit()
 		b.vhosts[name] = v

@@ -248,6 +248,7 @@ func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
 		return nil, err
 	}
 	q.dir = dir
+	q.progress = b.cfg.Progress
 	return q, nil
 }
 

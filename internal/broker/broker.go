@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 	"github.com/ternmq/tern/internal/storage/vfs"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	// headers for routing. The AMQP adapter provides it, since only it
 	// knows the encoding; nil drops dead-lettered messages.
 	DeadLetterProps func(props []byte, d DeathInfo) ([]byte, map[string]any, error)
+	// Progress receives the progress of long operations: startup recovery
+	// ("recovery"), topic deletion ("delete_topic"), queue purges
+	// ("purge_queue"). nil reports nothing.
+	Progress *progress.Registry
 }
 
 // DeathInfo describes why and where a message was dead-lettered.
@@ -100,13 +105,17 @@ type Broker struct {
 
 // Open recovers the broker's state from cfg.DataDir (creating it if
 // needed) and starts its background work. Call Close to stop it.
-func Open(cfg Config) (*Broker, error) {
+// Recovery is reported to cfg.Progress as one "recovery" task counting the
+// topic partitions and AMQP queues opened.
+func Open(cfg Config) (_ *Broker, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	recovery := cfg.Progress.Start("recovery", cfg.DataDir, "partitions", 0)
+	defer func() { recovery.Finish(err) }()
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -127,7 +136,7 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("open metadata log: %w", err)
 	}
 	b.meta = &metaLog{log: ml}
-	if err := b.loadCatalog(); err != nil {
+	if err := b.loadCatalog(recovery); err != nil {
 		ml.Close()
 		return nil, err
 	}

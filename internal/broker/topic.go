@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 )
 
@@ -59,7 +60,9 @@ func (b *Broker) partitionDir(topic string, p int32) string {
 // loadCatalog replays the metadata log into memory, then opens the logs
 // of the topics that exist at its end. Directories of topics deleted in
 // the log are removed here, finishing a delete a crash interrupted.
-func (b *Broker) loadCatalog() error {
+// recovery counts each partition and queue opened: opening a log runs its
+// crash recovery, the long part of a start.
+func (b *Broker) loadCatalog(recovery *progress.Task) error {
 	type state struct {
 		id         [16]byte
 		partitions int32
@@ -115,10 +118,13 @@ func (b *Broker) loadCatalog() error {
 		}
 	}
 	names := make([]string, 0, len(topics))
-	for n := range topics {
+	total := int64(amqp.queueLogs())
+	for n, s := range topics {
 		names = append(names, n)
+		total += int64(s.partitions)
 	}
 	sort.Strings(names)
+	recovery.SetTotal(total)
 	for _, name := range names {
 		s := topics[name]
 		t := &Topic{Name: name, ID: s.id, configs: s.configs}
@@ -132,10 +138,11 @@ func (b *Broker) loadCatalog() error {
 				return err
 			}
 			t.partitions = append(t.partitions, part)
+			recovery.Add(1)
 		}
 		b.topics[name] = t
 	}
-	if err := b.loadAMQP(amqp); err != nil {
+	if err := b.loadAMQP(amqp, recovery); err != nil {
 		return err
 	}
 	b.logger.Info("catalog loaded", "topics", len(b.topics), "vhosts", len(b.vhosts))
@@ -251,12 +258,24 @@ func (b *Broker) DeleteTopic(ctx context.Context, name string) error {
 	}
 	delete(b.topics, name)
 	b.mu.Unlock()
-	var errs []error
-	for _, p := range t.partitions {
-		errs = append(errs, p.delete())
+	// Sizes first: a deleted log reports none. Removing a large topic's
+	// files can take long enough that operators want to see it move.
+	sizes := make([]int64, len(t.partitions))
+	var total int64
+	for i, p := range t.partitions {
+		sizes[i] = p.log.Size()
+		total += sizes[i]
 	}
+	task := b.cfg.Progress.Start("delete_topic", name, "bytes", total)
+	var errs []error
+	for i, p := range t.partitions {
+		errs = append(errs, p.delete())
+		task.Add(sizes[i])
+	}
+	err := errors.Join(errs...)
+	task.Finish(err)
 	b.logger.Info("topic deleted", "topic", name, "partitions", len(t.partitions))
-	return errors.Join(errs...)
+	return err
 }
 
 // DeleteTopicByID deletes the topic with the given id (DeleteTopics v6+).
