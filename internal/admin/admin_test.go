@@ -36,7 +36,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Kafka: 10 records, a group that commits after the first 4.
+	// Kafka: 10 records stamped two minutes ago, a group that commits
+	// after the first 4.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.DefaultProduceTopic("m"),
@@ -46,8 +47,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
+	stamped := time.Now().Add(-120 * time.Second)
 	for i := range 10 {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte{byte(i)}}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte{byte(i)}, Timestamp: stamped}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,6 +115,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		{"tern_partition_fetched_bytes_total", map[string]string{"topic": "m"}, gt(0), "> 0"},
 		{"tern_partition_size_bytes", map[string]string{"topic": "m"}, gt(0), "> 0"},
 		{"tern_group_lag_messages", map[string]string{"group": "g", "topic": "m", "partition": "0"}, eq(6), "6"},
+		{"tern_group_lag_seconds", map[string]string{"group": "g", "topic": "m", "partition": "0"}, within(119.9, 150), "≈ 120 s (records stamped 2 min ago)"},
 		{"tern_group_committed_offset", map[string]string{"group": "g", "topic": "m"}, eq(4), "4"},
 		{"tern_queue_messages_ready", map[string]string{"vhost": "/", "queue": "q"}, eq(3), "3"},
 		{"tern_queue_messages_unacked", map[string]string{"queue": "q"}, eq(1), "1"},
@@ -140,6 +143,17 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 	}
 	checkDashboard(t, "../../deploy/grafana/tern-dashboard.json", mf)
+
+	// Caught up: no lag, in messages or in time.
+	if err := cl.CommitRecords(ctx, got[9]); err != nil { // commits offset 10
+		t.Fatal(err)
+	}
+	mf = scrape(t, base+"/metrics")
+	for _, name := range []string{"tern_group_lag_messages", "tern_group_lag_seconds"} {
+		if v, found := value(mf, name, map[string]string{"group": "g", "topic": "m", "partition": "0"}); !found || v != 0 {
+			t.Errorf("%s once caught up = %v (found %v), want 0", name, v, found)
+		}
+	}
 }
 
 // checkDashboard fails when the Grafana dashboard queries a metric the
@@ -281,3 +295,6 @@ next:
 
 func eq(w float64) func(float64) bool { return func(v float64) bool { return v == w } }
 func gt(w float64) func(float64) bool { return func(v float64) bool { return v > w } }
+func within(lo, hi float64) func(float64) bool {
+	return func(v float64) bool { return v >= lo && v <= hi }
+}

@@ -27,7 +27,7 @@ type coreCollector struct {
 
 	partStart, partHW, partSize              *prometheus.Desc
 	partRecords, partBytesIn, partBytesOut   *prometheus.Desc
-	groupLag, groupCommitted                 *prometheus.Desc
+	groupLag, groupLagAge, groupCommitted    *prometheus.Desc
 	qReady, qUnacked, qConsumers, qReadyB    *prometheus.Desc
 	qPublished, qDelivered, qAcked, qHeadAge *prometheus.Desc
 }
@@ -50,6 +50,7 @@ func newCoreCollector(core Core, conns map[string]func() int) *coreCollector {
 		partBytesOut: d("tern_partition_fetched_bytes_total", "Record-batch bytes answered to fetches since the node started.", part, nil),
 
 		groupLag:       d("tern_group_lag_messages", "Messages between a consumer group's committed offset and the partition's high watermark.", grp, nil),
+		groupLagAge:    d("tern_group_lag_seconds", "Age of the oldest record a consumer group has not consumed: now minus its timestamp (0 when caught up).", grp, nil),
 		groupCommitted: d("tern_group_committed_offset", "A consumer group's committed offset.", grp, nil),
 
 		qReady:     d("tern_queue_messages_ready", "Messages ready to be delivered.", q, nil),
@@ -88,6 +89,7 @@ func (c *coreCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, g := range c.core.GroupLags() {
 		l := []string{g.Group, g.Topic, strconv.Itoa(int(g.Partition))}
 		m(c.groupLag, gauge, float64(g.Lag), l...)
+		m(c.groupLagAge, gauge, g.LagAge.Seconds(), l...)
 		m(c.groupCommitted, gauge, float64(g.Committed), l...)
 	}
 	for _, q := range c.core.QueueStats() {

@@ -69,6 +69,24 @@ func (s Slice) AppendTo(dst []byte) ([]byte, error) {
 	return dst[:n], fmt.Errorf("storage: read %d bytes at %d of segment %d: %w", s.size, s.pos, s.seg.base, err)
 }
 
+// Header reads and parses the header of the slice's first batch: one
+// 61-byte pread, for callers that need a batch's metadata (its timestamps)
+// and not its records. Errors wrap ErrCorrupt for a damaged header;
+// an empty slice has no header (ErrCorrupt too).
+func (s Slice) Header() (BatchHeader, error) {
+	if s.size < headerSize {
+		return BatchHeader{}, fmt.Errorf("%w: %d-byte slice has no batch header", ErrCorrupt, s.size)
+	}
+	var b [headerSize]byte
+	if m, err := s.seg.log.ReadAt(b[:], s.pos); m < headerSize {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return BatchHeader{}, fmt.Errorf("storage: read batch header at %d of segment %d: %w", s.pos, s.seg.base, err)
+	}
+	return ParseBatchHeader(b[:])
+}
+
 // WriteTo writes the slice's bytes to w. When w is a socket (a
 // syscall.Conn such as *net.TCPConn) and the segment is an OS file, the
 // kernel copies file to socket with sendfile(2) at an explicit offset

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -92,4 +93,29 @@ func TestSliceWriteToFallbacks(t *testing.T) {
 		t.Fatal("empty slice wrote")
 	}
 	empty.Release()
+}
+
+// TestSliceHeader reads only the first batch's header of a read, the
+// batch holding the offset asked for, even mid-batch and across segments.
+func TestSliceHeader(t *testing.T) {
+	l := openTest(t, t.TempDir(), testConfig(), Options{})
+	appendN(t, l, 30, 5, 100, 1_000_000) // batch i: offsets 5i..5i+4, ts 1_000_000+1000i
+	for _, off := range []int64{0, 4, 7, 149} {
+		s, err := l.Read(off, 1, l.EndOffset())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.Header()
+		s.Release()
+		if err != nil {
+			t.Fatalf("Header at %d: %v", off, err)
+		}
+		i := off / 5
+		if h.BaseOffset != 5*i || h.BaseTimestamp != 1_000_000+1000*i || h.MaxTimestamp != h.BaseTimestamp+4 {
+			t.Errorf("offset %d: header base %d ts %d..%d, want batch %d", off, h.BaseOffset, h.BaseTimestamp, h.MaxTimestamp, i)
+		}
+	}
+	if _, err := (Slice{}).Header(); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("empty slice Header err = %v, want ErrCorrupt", err)
+	}
 }
