@@ -294,3 +294,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Exchanges lists every exchange, the predeclared ones included, by name.
+func (r *Router) Exchanges() []ExchangeRecord {
+	out := make([]ExchangeRecord, 0, len(r.exchanges))
+	for name := range r.exchanges {
+		rec, _ := r.Exchange(name)
+		out = append(out, rec)
+	}
+	slices.SortFunc(out, func(a, b ExchangeRecord) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}

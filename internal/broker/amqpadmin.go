@@ -1,0 +1,79 @@
+package broker
+
+import (
+	"sort"
+
+	"github.com/ternmq/tern/internal/broker/exchange"
+)
+
+// What the admin API reads of a virtual host: listings of its queues,
+// exchanges and bindings, in RabbitMQ's management API's terms.
+
+// QueueInfo describes one queue or stream.
+type QueueInfo struct {
+	QueueStats
+	// Type is "classic" or "stream".
+	Type                           string
+	Durable, Exclusive, AutoDelete bool
+	Args                           map[string]any
+}
+
+// VHosts lists the virtual hosts, by name.
+func (b *Broker) VHosts() []*VHost {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]*VHost, 0, len(b.vhosts))
+	for _, v := range b.vhosts {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// QueueInfos lists the vhost's queues and streams, by name. A stream's
+// ready count is the messages in its log.
+func (v *VHost) QueueInfos() []QueueInfo {
+	t := v.targets.Load()
+	now := v.b.cfg.Now()
+	out := make([]QueueInfo, 0, len(t.queues)+len(t.streams))
+	for _, q := range t.queues {
+		s := q.Spec()
+		out = append(out, QueueInfo{
+			QueueStats: q.metrics(v.name, now), Type: "classic",
+			Durable: s.Durable, Exclusive: s.Exclusive, AutoDelete: s.AutoDelete, Args: s.Args,
+		})
+	}
+	for name, st := range t.streams {
+		qi := QueueInfo{QueueStats: QueueStats{VHost: v.name, Name: name}, Type: "stream", Durable: true}
+		if start, hw, _, err := v.b.PartitionOffsets(name, 0); err == nil {
+			qi.Ready = hw - start
+		}
+		st.mu.Lock()
+		qi.Consumers = len(st.consumers)
+		st.mu.Unlock()
+		out = append(out, qi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Exchanges lists the vhost's exchanges, the predeclared ones included.
+func (v *VHost) Exchanges() []exchange.ExchangeRecord {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.router.Exchanges()
+}
+
+// Bindings lists the vhost's bindings. As in RabbitMQ's management API,
+// the default exchange's implicit binding of every queue (by its name) is
+// listed too.
+func (v *VHost) Bindings() []exchange.BindingRecord {
+	v.mu.Lock()
+	snap := v.router.Snapshot()
+	v.mu.Unlock()
+	out := make([]exchange.BindingRecord, 0, len(snap.Queues)+len(snap.Bindings))
+	for _, q := range snap.Queues {
+		out = append(out, exchange.BindingRecord{Destination: exchange.QueueDest(q.Name), RoutingKey: q.Name, Durable: q.Durable})
+	}
+	return append(out, snap.Bindings...)
+}
