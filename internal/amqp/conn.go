@@ -17,6 +17,7 @@ import (
 
 	"github.com/ternmq/tern/internal/amqp/spec"
 	"github.com/ternmq/tern/internal/broker"
+	"github.com/ternmq/tern/internal/netserve"
 )
 
 // handshakeTimeout bounds the time from TCP accept to connection.open.
@@ -44,6 +45,9 @@ type conn struct {
 	heartbeat time.Duration
 	vhost     *broker.VHost
 	user      string
+	// detail is who is on the connection, set once it is open, for the
+	// admin API (read from another goroutine).
+	detail atomic.Pointer[netserve.ConnDetail]
 
 	mu       sync.Mutex
 	channels map[uint16]*channel
@@ -517,6 +521,14 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if caps, ok := startOK.ClientProperties["capabilities"].(spec.Table); ok {
 		c.canBlock, _ = caps["connection.blocked"].(bool)
 	}
+	d := netserve.ConnDetail{User: c.user, VHost: v.Name()}
+	for _, k := range []string{"connection_name", "product"} {
+		if s, ok := startOK.ClientProperties[k].(string); ok && s != "" {
+			d.Client = s
+			break
+		}
+	}
+	c.detail.Store(&d)
 	c.sendMethod(0, &spec.ConnectionOpenOK{})
 	c.s.track(c, true)
 	return nil
@@ -593,4 +605,16 @@ func (c *conn) authenticate(user, pass string) error {
 		}
 	}
 	return nil
+}
+
+// Describe implements netserve.Describer.
+func (c *conn) Describe() netserve.ConnDetail {
+	var d netserve.ConnDetail
+	if p := c.detail.Load(); p != nil {
+		d = *p
+	}
+	c.mu.Lock()
+	d.Channels = len(c.channels)
+	c.mu.Unlock()
+	return d
 }

@@ -124,6 +124,9 @@ func (s *Server) Serve(ln net.Listener) error {
 // Conns is the number of open client connections.
 func (s *Server) Conns() int { return s.net.Conns() }
 
+// ConnInfos describes the open connections, for the admin API.
+func (s *Server) ConnInfos() []netserve.ConnInfo { return s.net.ConnInfos() }
+
 // Addr is the listener's address once serving.
 func (s *Server) Addr() net.Addr { return s.net.Addr() }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/ternmq/tern/internal/netserve"
 	"github.com/ternmq/tern/internal/storage"
 )
 
@@ -42,6 +43,9 @@ type conn struct {
 	queue    chan *request // answers in request order; cap bounds in-flight work
 	stopping atomic.Bool
 	clientID string
+	// client is clientID for the admin API's connection list, which reads
+	// it from another goroutine.
+	client atomic.Pointer[string]
 
 	// inflightBytes is the size of request frames read but not yet
 	// answered; the reader waits for the writer to release some before
@@ -183,7 +187,10 @@ func (c *conn) decode(body []byte) (*request, error) {
 	}
 	if clientID != nil {
 		r.clientID = *clientID
-		c.clientID = *clientID
+		if c.clientID != *clientID || c.client.Load() == nil {
+			c.clientID = *clientID
+			c.client.Store(clientID)
+		}
 	}
 	spec, known := c.s.apis.lookup(key)
 	kreq := kmsg.RequestForKey(key)
@@ -414,4 +421,13 @@ func (c *conn) writeSlice(bw *bufio.Writer, s storage.Slice) error {
 	}
 	_, err = bw.Write(scratch)
 	return err
+}
+
+// Describe implements netserve.Describer.
+func (c *conn) Describe() netserve.ConnDetail {
+	var d netserve.ConnDetail
+	if id := c.client.Load(); id != nil {
+		d.Client = *id
+	}
+	return d
 }

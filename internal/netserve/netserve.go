@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -30,6 +31,32 @@ type Conn interface {
 	Close()
 }
 
+// Describer is implemented by connections that can say who is on them,
+// for the admin API's connection list.
+type Describer interface {
+	Describe() ConnDetail
+}
+
+// ConnDetail is what a protocol knows of a connection's peer.
+type ConnDetail struct {
+	User, VHost string
+	// Client names the client software or its client id.
+	Client   string
+	Channels int
+}
+
+// ConnInfo describes one open connection.
+type ConnInfo struct {
+	Remote net.Addr
+	Since  time.Time
+	ConnDetail
+}
+
+type connMeta struct {
+	remote net.Addr
+	since  time.Time
+}
+
 // Server accepts connections on one listener.
 type Server struct {
 	name   string
@@ -37,7 +64,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
-	conns    map[Conn]struct{}
+	conns    map[Conn]connMeta
 	closing  bool
 	wg       sync.WaitGroup
 	shutdown chan struct{}
@@ -52,7 +79,7 @@ func New(name string, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{name: name, logger: logger, conns: map[Conn]struct{}{}, shutdown: make(chan struct{}), ctx: ctx, cancel: cancel}
+	return &Server{name: name, logger: logger, conns: map[Conn]connMeta{}, shutdown: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
 // Conns is the number of open connections, for metrics.
@@ -60,6 +87,27 @@ func (s *Server) Conns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// ConnInfos describes the open connections, oldest first.
+func (s *Server) ConnInfos() []ConnInfo {
+	s.mu.Lock()
+	out := make([]ConnInfo, 0, len(s.conns))
+	var ds []Describer
+	for c, m := range s.conns {
+		out = append(out, ConnInfo{Remote: m.remote, Since: m.since})
+		d, _ := c.(Describer)
+		ds = append(ds, d)
+	}
+	s.mu.Unlock()
+	// Describe may take the connection's own locks: not under s.mu.
+	for i, d := range ds {
+		if d != nil {
+			out[i].ConnDetail = d.Describe()
+		}
+	}
+	slices.SortFunc(out, func(a, b ConnInfo) int { return a.Since.Compare(b.Since) })
+	return out
 }
 
 // Context is cancelled when Shutdown starts; connections derive theirs
@@ -114,7 +162,7 @@ func (s *Server) Serve(ln net.Listener, newConn func(net.Conn) Conn) error {
 			c.Close()
 			continue
 		}
-		s.conns[c] = struct{}{}
+		s.conns[c] = connMeta{remote: nc.RemoteAddr(), since: time.Now()}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
