@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ternmq/tern/internal/admin/console"
+	"github.com/ternmq/tern/internal/progress"
 )
 
 // Config is what the HTTP server needs beyond its metrics.
@@ -18,12 +21,21 @@ type Config struct {
 	// Ready reports whether the node serves clients: /readyz answers 503
 	// until it does (during startup recovery) and once shutdown starts.
 	Ready func() bool
+	// Progress holds the node's long operations (/api/tasks); nil is
+	// an empty list.
+	Progress *progress.Registry
+	// LoopbackUsers may use the API from loopback addresses only, as
+	// they may use AMQP (RabbitMQ's loopback_users).
+	LoopbackUsers []string
+	// Version is the node's version, for the overview.
+	Version string
 }
 
 // Server serves the operators' endpoints on one listener.
 type Server struct {
 	cfg  Config
 	http *http.Server
+	api  *api
 }
 
 // New builds the server; m is the node's metrics.
@@ -31,7 +43,7 @@ func New(cfg Config, m *Metrics) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, api: &api{cfg: cfg, started: time.Now()}}
 	mux := http.NewServeMux()
 	// Liveness: the process answers HTTP. Kubernetes restarts a node
 	// that stops answering; nothing here may block on the broker.
@@ -57,14 +69,22 @@ func New(cfg Config, m *Metrics) *Server {
 		MaxRequestsInFlight: 4,
 		Timeout:             30 * time.Second,
 	}))
+	s.api.routes(mux)
+	// The web console: its page at /, its assets under /console/. It
+	// calls the API above with the operator's credentials.
+	mux.Handle("/", console.Handler())
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           escapedSlashes(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
 	return s
 }
+
+// Attach starts serving the JSON API from the recovered node; until then
+// it answers 503 (but /api/tasks, which shows the recovery's progress).
+func (s *Server) Attach(b Backend) { s.api.attach(b) }
 
 // Handler is the server's routes, for tests that serve them elsewhere.
 func (s *Server) Handler() http.Handler { return s.http.Handler }

@@ -19,11 +19,13 @@ type Config struct {
 	// AMQPListen is the AMQP 0-9-1 listener address. Default ":5672".
 	// Empty disables AMQP.
 	AMQPListen string
-	// HTTPListen is the operators' HTTP listener: health (/healthz,
-	// /readyz) and Prometheus metrics (/metrics). Default ":15672",
-	// RabbitMQ's management port. Empty disables it.
+	// HTTPListen is the operators' HTTP listener: the web console (/),
+	// the admin API (/api), health (/healthz, /readyz) and Prometheus
+	// metrics (/metrics). Default ":15672", RabbitMQ's management port.
+	// Empty disables it.
 	HTTPListen string
-	// DefaultUser and DefaultPass are the user created on first start,
+	// DefaultUser and DefaultPass are the administrator created when the
+	// data directory has never had users,
 	// RabbitMQ's guest/guest by default.
 	DefaultUser string
 	DefaultPass string

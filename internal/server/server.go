@@ -15,6 +15,8 @@ import (
 	"github.com/ternmq/tern/internal/broker/group"
 	"github.com/ternmq/tern/internal/config"
 	"github.com/ternmq/tern/internal/kafka"
+	"github.com/ternmq/tern/internal/netserve"
+	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 )
 
@@ -31,6 +33,9 @@ type Node struct {
 	adminLn net.Listener
 	// Metrics is the node's Prometheus registry and hooks.
 	Metrics *admin.Metrics
+	// Progress lists the node's long operations (recovery, topic
+	// deletes, queue purges), running and recently finished.
+	Progress *progress.Registry
 	// ready is true from the moment every listener accepts until
 	// shutdown starts (/readyz).
 	ready   atomic.Bool
@@ -42,6 +47,12 @@ type Option func(*options)
 
 type options struct {
 	kafkaFaults kafka.Faults
+	version     string
+}
+
+// WithVersion names the node's version in the admin API's overview.
+func WithVersion(v string) Option {
+	return func(o *options) { o.version = v }
 }
 
 // WithKafkaFaults installs a fault injector in the Kafka listener.
@@ -68,7 +79,10 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 	}
 	metrics := admin.NewMetrics()
 	bcfg.OnSync = metrics.ObserveFsync
-	n := &Node{cfg: cfg, logger: logger, Metrics: metrics, serveCh: make(chan error, 3)}
+	// Created before broker.Open so that recovery, the longest of these
+	// operations, is reported too.
+	bcfg.Progress = progress.NewRegistry(logger.With("component", "progress"))
+	n := &Node{cfg: cfg, logger: logger, Metrics: metrics, Progress: bcfg.Progress, serveCh: make(chan error, 3)}
 	// The HTTP listener comes first, so that during a long recovery
 	// /healthz answers and /readyz says "not ready" rather than the port
 	// refusing connections.
@@ -78,9 +92,12 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 			return nil, fmt.Errorf("http listener: %w", err)
 		}
 		n.adminLn = hln
-		n.admin = admin.New(admin.Config{Logger: logger.With("component", "http"), Ready: n.ready.Load}, metrics)
+		n.admin = admin.New(admin.Config{
+			Logger: logger.With("component", "http"), Ready: n.ready.Load, Progress: n.Progress,
+			LoopbackUsers: cfg.LoopbackUsers, Version: o.version,
+		}, metrics)
 		go func() { n.serveCh <- n.admin.Serve(hln) }()
-		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
+		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/ (console) /api /healthz /readyz /metrics")
 	}
 	started := time.Now()
 	b, err := broker.Open(bcfg)
@@ -124,6 +141,18 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		conns["amqp"] = n.amqp.Conns
 	}
 	metrics.Watch(b, conns)
+	if n.admin != nil {
+		backend := admin.Backend{
+			Broker:      b,
+			Connections: map[string]func() []netserve.ConnInfo{"kafka": ks.ConnInfos},
+			Listeners:   []admin.Listener{{Protocol: "kafka", Addr: ln.Addr()}, {Protocol: "http", Addr: n.adminLn.Addr()}},
+		}
+		if n.amqp != nil {
+			backend.Connections["amqp"] = n.amqp.ConnInfos
+			backend.Listeners = append(backend.Listeners, admin.Listener{Protocol: "amqp", Addr: n.amqpLn.Addr()})
+		}
+		n.admin.Attach(backend)
+	}
 	n.ready.Store(true)
 	return n, nil
 }
