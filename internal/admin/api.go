@@ -80,6 +80,8 @@ func codeFor(status int) string {
 		return "method_not_allowed"
 	case http.StatusConflict:
 		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
 	case http.StatusServiceUnavailable:
 		return "unavailable"
 	case http.StatusGatewayTimeout:
@@ -267,10 +269,13 @@ func (a *api) routes(mux *http.ServeMux) {
 	a.exchangeRoutes(mux)
 	a.bindingRoutes(mux)
 	a.userRoutes(mux)
+	// The OpenAPI document of these routes, open to all (see openapi.go).
+	a.patterns = append(a.patterns, "GET /api/openapi.json")
+	mux.HandleFunc("GET /api/openapi.json", serveOpenAPI)
 	// Anything else under /api is an unknown endpoint, answered in the
 	// API's error shape rather than the console's page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, r, errorf(http.StatusNotFound, "no API endpoint %s %s; see docs/openapi.yaml", r.Method, r.URL.Path))
+		a.fail(w, r, errorf(http.StatusNotFound, "no API endpoint %s %s; the endpoints are listed at /api/openapi.json", r.Method, r.URL.Path))
 	})
 }
 
