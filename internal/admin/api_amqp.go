@@ -149,7 +149,11 @@ func (a *api) queueRoutes(mux *http.ServeMux) {
 		if err != nil {
 			return 0, nil, err
 		}
-		_, err = v.DeleteQueue(r.Context(), pathValue(r, "name"), queryBool(r, "if-unused"), queryBool(r, "if-empty"), 0)
+		name := pathValue(r, "name")
+		if !hasQueue(v, name) { // queue.delete of a missing queue succeeds; the management API says 404
+			return 0, nil, errorf(http.StatusNotFound, "no queue %q in vhost %q (list queues with GET /api/queues)", name, v.Name())
+		}
+		_, err = v.DeleteQueue(r.Context(), name, queryBool(r, "if-unused"), queryBool(r, "if-empty"), 0)
 		return http.StatusNoContent, nil, err
 	})
 	a.route(mux, "DELETE /api/queues/{vhost}/{name}/contents", func(r *http.Request, b *Backend) (int, any, error) {
@@ -396,4 +400,13 @@ func propertiesIn(m map[string]any) (spec.Properties, error) {
 		p.Headers = spec.Table(h)
 	}
 	return p, nil
+}
+
+func hasQueue(v *broker.VHost, name string) bool {
+	for _, q := range v.QueueInfos() {
+		if q.Name == name {
+			return true
+		}
+	}
+	return false
 }

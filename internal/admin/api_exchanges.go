@@ -74,7 +74,13 @@ func (a *api) exchangeRoutes(mux *http.ServeMux) {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusNoContent, nil, v.DeleteExchange(r.Context(), exchangeName(r), queryBool(r, "if-unused"))
+		// AMQP's exchange.delete of a missing exchange succeeds; the
+		// management API answers 404, which catches a typo.
+		name := exchangeName(r)
+		if !hasExchange(v, name) {
+			return 0, nil, errorf(http.StatusNotFound, "no exchange %q in vhost %q (list exchanges with GET /api/exchanges)", name, v.Name())
+		}
+		return http.StatusNoContent, nil, v.DeleteExchange(r.Context(), name, queryBool(r, "if-unused"))
 	})
 	a.route(mux, "POST /api/exchanges/{vhost}/{name}/publish", a.publish)
 }
@@ -321,4 +327,13 @@ func (a *api) unbind(r *http.Request, b *Backend) (int, any, error) {
 		return http.StatusNoContent, nil, err
 	}
 	return 0, nil, errorf(http.StatusNotFound, "no binding with properties key %q between these; list them with GET /api/bindings to find its properties_key", want)
+}
+
+func hasExchange(v *broker.VHost, name string) bool {
+	for _, x := range v.Exchanges() {
+		if x.Name == name {
+			return true
+		}
+	}
+	return false
 }

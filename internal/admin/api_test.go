@@ -506,7 +506,9 @@ func TestAPIQueuesExchangesBindings(t *testing.T) {
 		t.Fatalf("exchanges: %+v", exs)
 	}
 	c.must(http.StatusNoContent, "DELETE", "/api/exchanges/%2F/events", nil, nil)
+	c.mustFail(http.StatusNotFound, "DELETE", "/api/exchanges/%2F/events", nil, "no exchange")
 	c.must(http.StatusNoContent, "DELETE", vh+"work", nil, nil)
+	c.mustFail(http.StatusNotFound, "DELETE", vh+"work", nil, "no queue")
 	c.mustFail(http.StatusNotFound, "GET", vh+"work", nil, "no queue")
 	c.mustFail(http.StatusNotFound, "GET", "/api/queues/nope", nil, "virtual host")
 }

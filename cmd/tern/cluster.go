@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *cli) clusterCmd() *cobra.Command {
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the nodes: ready, uptime, listeners, free disk; and object totals",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			cl, clRaw, err := c.cluster(ctx)
+			if err != nil {
+				return err
+			}
+			ov, ovRaw, err := c.overview(ctx)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(json.RawMessage(fmt.Sprintf(`{"cluster":%s,"overview":%s}`, clRaw, ovRaw)))
+			}
+			name := ov.ClusterName
+			if name == "" {
+				name = cl.ClusterID
+			}
+			fmt.Fprintf(a.stdout, "Cluster:    %s\n", name)
+			if cl.ClusterID != "" && cl.ClusterID != name {
+				fmt.Fprintf(a.stdout, "Cluster ID: %s\n", cl.ClusterID)
+			}
+			if ov.ProductVersion != "" {
+				fmt.Fprintf(a.stdout, "Version:    %s %s\n", ov.ProductName, ov.ProductVersion)
+			}
+			if cl.ControllerID != nil {
+				fmt.Fprintf(a.stdout, "Controller: %v\n", cl.ControllerID)
+			}
+			fmt.Fprintln(a.stdout)
+			nodes := cl.Nodes
+			sort.Slice(nodes, func(i, j int) bool { return fmt.Sprint(nodes[i].ID) < fmt.Sprint(nodes[j].ID) })
+			t := newTable(a.stdout, "NODE", "READY", "UPTIME", "DISK-FREE", "LISTENERS", "DATA-DIR")
+			for _, n := range nodes {
+				t.row(n.ID, yesNo(n.Ready), humanDuration(time.Duration(n.UptimeMS)*time.Millisecond),
+					humanBytes(n.DiskFree), listenersText(n.Listeners), n.DataDir)
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			o := ov.ObjectTotals
+			fmt.Fprintf(a.stdout, "\nKafka: %d topics, %d partitions, %d groups\n", o.Topics, o.Partitions, o.Groups)
+			fmt.Fprintf(a.stdout, "AMQP:  %d queues, %d exchanges, %d consumers; %d messages (%d ready, %d unacked)\n",
+				o.Queues, o.Exchanges, o.Consumers, ov.QueueTotals.Messages, ov.QueueTotals.MessagesReady, ov.QueueTotals.MessagesUnacknowledged)
+			fmt.Fprintf(a.stdout, "Connections: %d\n", o.Connections)
+			return nil
+		},
+	}
+	return groupCommand("cluster", "Show the state of the cluster", status)
+}
+
+func listenersText(ls []listener) string {
+	parts := make([]string, 0, len(ls))
+	for _, l := range ls {
+		parts = append(parts, l.Protocol+"="+net.JoinHostPort(l.IPAddress, strconv.Itoa(l.Port)))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+func (a *cli) connectionCmd() *cobra.Command {
+	list := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List client connections (Kafka and AMQP)",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			cs, raw, err := c.connections(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			sort.Slice(cs, func(i, j int) bool {
+				if cs[i].Protocol != cs[j].Protocol {
+					return cs[i].Protocol < cs[j].Protocol
+				}
+				return cs[i].Name < cs[j].Name
+			})
+			now := time.Now()
+			t := newTable(a.stdout, "PROTOCOL", "PEER", "USER", "VHOST", "CLIENT", "CONNECTED")
+			for _, cn := range cs {
+				since := "-"
+				if cn.ConnectedAt > 0 {
+					since = humanDuration(now.Sub(time.UnixMilli(cn.ConnectedAt))) + " ago"
+				}
+				t.row(cn.Protocol, net.JoinHostPort(cn.PeerHost, strconv.Itoa(cn.PeerPort)), cn.User, cn.VHost, cn.Client, since)
+			}
+			return t.flush()
+		},
+	}
+	return groupCommand("connection", "Show client connections", list)
+}
+
+func (a *cli) taskCmd() *cobra.Command {
+	list := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List long-running operations (topic deletion, queue purge, recovery) with progress",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			ts, raw, err := c.tasks(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			// The API lists newest first; keep that order.
+			t := newTable(a.stdout, "ID", "KIND", "TARGET", "STATE", "PROGRESS", "STARTED", "TOOK", "ERROR")
+			for _, tk := range ts {
+				took := "-"
+				if tk.FinishedAt > 0 && tk.StartedAt > 0 {
+					took = humanDuration(time.Duration(tk.FinishedAt-tk.StartedAt) * time.Millisecond)
+				}
+				t.row(tk.ID, tk.Kind, tk.Target, tk.State, progressText(tk), unixMillis(tk.StartedAt), took, tk.Error)
+			}
+			return t.flush()
+		},
+	}
+	return groupCommand("task", "Show long-running operations", list)
+}
+
+func progressText(t taskInfo) string {
+	unit := t.Unit
+	if unit != "" {
+		unit = " " + unit
+	}
+	if t.Total <= 0 {
+		return fmt.Sprintf("%g%s", t.Done, unit)
+	}
+	return fmt.Sprintf("%g/%g%s (%.0f%%)", t.Done, t.Total, unit, 100*t.Done/t.Total)
+}

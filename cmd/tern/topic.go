@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *cli) topicCmd() *cobra.Command {
+	return groupCommand("topic", "Create, list, describe, alter and delete Kafka topics",
+		a.topicCreateCmd(), a.topicListCmd(), a.topicDescribeCmd(), a.topicAlterCmd(), a.topicDeleteCmd())
+}
+
+func topicNames(ctx context.Context, c *client, _ *cobra.Command) ([]string, error) {
+	ts, _, err := c.topics(ctx)
+	names := make([]string, 0, len(ts))
+	for _, t := range ts {
+		names = append(names, t.Name)
+	}
+	return names, err
+}
+
+func (a *cli) topicCreateCmd() *cobra.Command {
+	var partitions int32
+	var configs []string
+	c := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a topic",
+		Example: `  tern topic create orders --partitions 6 --config retention.ms=86400000
+  tern topic create audit --config cleanup.policy=compact`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := parseKV("config", configs)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("partitions") && partitions < 1 {
+				return usageErrorf("--partitions must be at least 1")
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			t, raw, err := c.createTopic(cmd.Context(), createTopic{Name: args[0], Partitions: partitions, Configs: cfg})
+			if err != nil {
+				if statusOf(err) == 409 {
+					return fmt.Errorf("topic %q already exists (see it with \"tern topic describe %s\"): %w", args[0], args[0], err)
+				}
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			fmt.Fprintf(a.stdout, "Created topic %q with %s.\n", args[0], plural(len(t.Partitions), "partition"))
+			return nil
+		},
+	}
+	c.Flags().Int32Var(&partitions, "partitions", 0, "number of partitions (default: the broker's num.partitions)")
+	c.Flags().StringArrayVar(&configs, "config", nil, "topic config key=value (repeatable), e.g. retention.ms=86400000")
+	return c
+}
+
+func (a *cli) topicListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List topics with their partitions, messages and size",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			ts, raw, err := c.topics(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
+			t := newTable(a.stdout, "NAME", "PARTITIONS", "MESSAGES", "SIZE", "INTERNAL")
+			for _, tp := range ts {
+				internal := ""
+				if tp.Internal {
+					internal = "yes"
+				}
+				t.row(tp.Name, tp.Partitions, tp.Messages, humanBytes(tp.SizeBytes), internal)
+			}
+			return t.flush()
+		},
+	}
+}
+
+func (a *cli) topicDescribeCmd() *cobra.Command {
+	var allConfigs bool
+	c := &cobra.Command{
+		Use:               "describe NAME",
+		Short:             "Show a topic's partitions (offsets, size) and configs",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.nameCompletion(topicNames),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			td, raw, err := c.topic(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			a.printTopic(td, allConfigs)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&allConfigs, "all-configs", false, "list every config with its source (default: only those set on the topic)")
+	return c
+}
+
+func (a *cli) printTopic(td topicDetail, allConfigs bool) {
+	var msgs, size int64
+	for _, p := range td.Partitions {
+		msgs += p.HighWatermark - p.StartOffset
+		size += p.SizeBytes
+	}
+	fmt.Fprintf(a.stdout, "Topic:      %s\n", td.Name)
+	if td.ID != "" {
+		fmt.Fprintf(a.stdout, "ID:         %s\n", td.ID)
+	}
+	if td.Internal {
+		fmt.Fprintf(a.stdout, "Internal:   yes\n")
+	}
+	fmt.Fprintf(a.stdout, "Partitions: %d\nMessages:   %d\nSize:       %s\n\n", len(td.Partitions), msgs, humanBytes(size))
+
+	parts := append([]partitionInfo(nil), td.Partitions...)
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Partition < parts[j].Partition })
+	t := newTable(a.stdout, "PARTITION", "LEADER", "START-OFFSET", "HIGH-WATERMARK", "MESSAGES", "SIZE")
+	for _, p := range parts {
+		t.row(p.Partition, p.Leader, p.StartOffset, p.HighWatermark, p.HighWatermark-p.StartOffset, humanBytes(p.SizeBytes))
+	}
+	_ = t.flush()
+
+	cfgs := make([]topicConfig, 0, len(td.Configs))
+	for _, c := range td.Configs {
+		if allConfigs || c.Source == "topic" {
+			cfgs = append(cfgs, c)
+		}
+	}
+	sort.Slice(cfgs, func(i, j int) bool { return cfgs[i].Name < cfgs[j].Name })
+	fmt.Fprintln(a.stdout)
+	if len(cfgs) == 0 {
+		fmt.Fprintln(a.stdout, "Configs: none set on the topic (--all-configs lists the values in effect)")
+		return
+	}
+	if allConfigs {
+		fmt.Fprintln(a.stdout, "Configs:")
+	} else {
+		fmt.Fprintln(a.stdout, "Configs set on the topic (--all-configs lists all):")
+	}
+	t = newTable(a.stdout, "NAME", "VALUE", "SOURCE")
+	for _, c := range cfgs {
+		v := c.Value
+		if c.Sensitive {
+			v = "(sensitive)"
+		}
+		src := c.Source
+		if c.ReadOnly {
+			src += " (read-only)"
+		}
+		t.row(c.Name, v, src)
+	}
+	_ = t.flush()
+}
+
+func (a *cli) topicAlterCmd() *cobra.Command {
+	var configs, deleteConfigs []string
+	var partitions int32
+	c := &cobra.Command{
+		Use:   "alter NAME",
+		Short: "Set or delete topic configs, or add partitions",
+		Example: `  tern topic alter orders --config retention.ms=3600000 --delete-config segment.bytes
+  tern topic alter orders --partitions 12`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.nameCompletion(topicNames),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := parseKV("config", configs)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("partitions") && partitions < 1 {
+				return usageErrorf("--partitions must be at least 1")
+			}
+			if len(cfg) == 0 && len(deleteConfigs) == 0 && partitions == 0 {
+				return usageErrorf("nothing to change: pass --config k=v, --delete-config k or --partitions N")
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			td, raw, err := c.alterTopic(cmd.Context(), args[0], alterTopic{Configs: cfg, DeleteConfigs: deleteConfigs, Partitions: partitions})
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			var changes []string
+			keys := make([]string, 0, len(cfg))
+			for k := range cfg {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				changes = append(changes, fmt.Sprintf("set %s=%s", k, cfg[k]))
+			}
+			for _, k := range deleteConfigs {
+				changes = append(changes, "deleted "+k)
+			}
+			if partitions > 0 {
+				changes = append(changes, fmt.Sprintf("partitions now %d", len(td.Partitions)))
+			}
+			fmt.Fprintf(a.stdout, "Altered topic %q: %s.\n", args[0], strings.Join(changes, ", "))
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&configs, "config", nil, "set a topic config key=value (repeatable)")
+	c.Flags().StringArrayVar(&deleteConfigs, "delete-config", nil, "remove a topic config so the default applies (repeatable)")
+	c.Flags().Int32Var(&partitions, "partitions", 0, "raise the partition count to N (partitions cannot be removed)")
+	return c
+}
+
+func (a *cli) topicDeleteCmd() *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:               "delete NAME",
+		Short:             "Delete a topic and all its records",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.nameCompletion(topicNames),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			if !yes {
+				if !a.stdinTTY {
+					return usageErrorf("refusing to delete topic %q without confirmation: stdin is not a terminal, so pass --yes", name)
+				}
+				td, _, err := c.topic(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
+				var msgs int64
+				for _, p := range td.Partitions {
+					msgs += p.HighWatermark - p.StartOffset
+				}
+				ok, err := a.confirm(fmt.Sprintf("Delete topic %q (%s, %s)? [y/N] ", name, plural(len(td.Partitions), "partition"), plural(int(msgs), "message")))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					fmt.Fprintln(a.stderr, "Not deleted.")
+					return exitCode(exitError)
+				}
+			}
+			if err := c.deleteTopic(cmd.Context(), name); err != nil {
+				return err
+			}
+			if !a.jsonOutput() {
+				fmt.Fprintf(a.stdout, "Deleted topic %q.\n", name)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return c
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from stdin.
+func (a *cli) confirm(question string) (bool, error) {
+	fmt.Fprint(a.stderr, question)
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("no answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
