@@ -13,5 +13,8 @@ fi
 go vet ./...
 if [ -x scripts/install-test-deps.sh ]; then
   scripts/install-test-deps.sh
+  # The dependencies are installed now: a test that would skip without
+  # one (the console's headless Chromium) must run.
+  export TERN_REQUIRE_BROWSER=1
 fi
 go test -race -timeout 15m -count=1 "$@" ./...
