@@ -16,7 +16,7 @@
 # see Debian's dist-packages).
 set -euo pipefail
 
-PACKAGES=(kcat python3-kafka python3-confluent-kafka python3-pika amqp-tools nats-server)
+PACKAGES=(kcat python3-kafka python3-confluent-kafka python3-pika amqp-tools nats-server chromium)
 PYTHON=/usr/bin/python3
 
 have_all() {
@@ -25,6 +25,7 @@ have_all() {
     command -v amqp-get >/dev/null 2>&1 &&
     command -v amqp-consume >/dev/null 2>&1 &&
     { command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; } &&
+    command -v chromium >/dev/null 2>&1 &&
     [ -x "$PYTHON" ] &&
     "$PYTHON" -c 'import kafka, confluent_kafka, pika' >/dev/null 2>&1
 }

@@ -1,7 +1,7 @@
 // Package console is Tern's web console: a single-page application of
 // plain HTML, CSS and ES modules, embedded in the binary and served by the
-// admin HTTP listener next to the JSON API it drives (/api/*, see
-// docs/admin-api.md or the contract in the admin package).
+// admin HTTP listener next to the JSON API it drives (/api/*; the admin
+// package serves its OpenAPI document at /api/openapi.json).
 //
 // There is no build step and no package manager: the files under static/
 // are what the browser runs, so editing one and reloading is the whole

@@ -120,11 +120,12 @@ function route() {
       h('p', null, 'There is no page at ', h('code', null, location.hash), '. ', h('a', { href: '#/overview' }, 'Go to the overview.')));
     return;
   }
-  page = new Context(params);
+  const ctx = new Context(params);
+  page = ctx;
   document.title = `${name[0].toUpperCase()}${name.slice(1)} · Tern`;
   try {
-    const p = render(view, page);
-    if (p && p.catch) p.catch((e) => showError(e));
+    const p = render(view, ctx);
+    if (p && p.catch) p.catch((e) => { if (ctx.alive()) showError(e); });
   } catch (e) {
     showError(e);
   }
@@ -198,7 +199,7 @@ function logout(problem) {
   stopTaskBanner();
   if (page) page.dispose();
   page = null;
-  clearMessages();
+  clearMessages(true);
   showLogin(problem);
 }
 

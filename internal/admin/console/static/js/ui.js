@@ -152,11 +152,6 @@ export function select(attrs, options, selected) {
     options.map((o) => (Array.isArray(o) ? h('option', { value: o[0] }, o[1]) : h('option', { value: o }, o))));
 }
 
-/** check is a checkbox with its label to the right. */
-export function check(label, attrs) {
-  return h('label', { class: 'check' }, h('input', { type: 'checkbox', ...attrs }), ' ', label);
-}
-
 /** busy disables button while fn runs; errors are shown, not thrown. */
 export async function busy(button, fn) {
   button.disabled = true;
@@ -204,6 +199,8 @@ function messages() { return document.getElementById('messages'); }
 /** showError puts err in the message area until dismissed (one copy of each text). */
 export function showError(err) {
   if (err && err.name === 'AbortError') return;
+  // A 401 brings the login form back, which says so itself.
+  if (err instanceof ApiError && err.status === 401 && document.getElementById('login-form')) return;
   let title = 'Error';
   let text = String(err && err.message ? err.message : err);
   if (err instanceof ApiError) {
@@ -226,8 +223,14 @@ export function showOk(text, kind = 'ok') {
   setTimeout(() => m.remove(), kind === 'ok' ? 5000 : 10000);
 }
 
-/** clearMessages empties the message area (on navigation). */
-export function clearMessages() { messages().replaceChildren(); }
+/**
+ * clearMessages drops the errors (on navigation: they were about the page
+ * left); success notes stay until they fade, so "deleted" survives the
+ * move back to the list. all drops those too (on logout).
+ */
+export function clearMessages(all = false) {
+  for (const m of [...messages().children]) if (all || m.classList.contains('error')) m.remove();
+}
 
 // ---- confirmation ----------------------------------------------------
 

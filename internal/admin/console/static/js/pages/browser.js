@@ -12,7 +12,7 @@ export function recordBrowser(topic, ctx) {
   const partition = select({ id: 'browse-partition', testid: 'browse-partition' }, [['', 'All partitions']], '');
   const from = select({ id: 'browse-from', testid: 'browse-from' }, [
     ['beginning', 'From the beginning'],
-    ['newest', 'Newest records'],
+    ['newest', 'Newest (per partition)'],
     ['offset', 'From offset'],
     ['timestamp', 'From time'],
     ['end', 'Wait for new records'],
@@ -106,10 +106,12 @@ export function recordBrowser(topic, ctx) {
           break;
         }
         case 'newest': {
-          // The last `limit` records of each chosen partition.
+          // The last `limit` records of each chosen partition: the API's
+          // limit counts across partitions, so this one read asks for more.
           const t = await api.get(api.path('topics', topic), { signal: ctx.signal });
           const ps = (t.partitions || []).filter((p) => base.partition === '' || String(p.partition) === base.partition);
           params.offsets = ps.map((p) => `${p.partition}:${Math.max(p.start_offset, p.high_watermark - n)}`).join(',');
+          params.limit = Math.min(10000, n * Math.max(1, ps.length));
           break;
         }
         case 'end':

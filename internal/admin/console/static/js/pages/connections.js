@@ -3,6 +3,11 @@
 import * as api from '../api.js';
 import { h, fill, fmt, table, badge } from '../ui.js';
 
+// peer is host:port, IPv6 hosts in brackets.
+function peer(c) {
+  return c.peer_host.includes(':') ? `[${c.peer_host}]:${c.peer_port}` : `${c.peer_host}:${c.peer_port}`;
+}
+
 export function list(view, ctx) {
   const holder = h('div', { id: 'connections-table' });
   const count = h('span', { class: 'count' });
@@ -16,9 +21,9 @@ export function list(view, ctx) {
     fill(holder, table({
       testid: 'connections',
       columns: [
-        { label: 'Name', value: (c) => h('code', null, c.name) },
         { label: 'Protocol', col: 'protocol', value: (c) => badge(c.protocol, c.protocol === 'amqp' ? 'warn' : 'ok') },
-        { label: 'Peer', col: 'peer', value: (c) => `${c.peer_host}:${c.peer_port}` },
+        // The API names a connection by its peer: the name is the tooltip.
+        { label: 'Peer', col: 'peer', value: (c) => h('code', { title: c.name }, peer(c)) },
         { label: 'User', col: 'user', value: (c) => c.user || '–' },
         { label: 'Vhost', col: 'vhost', value: (c) => c.vhost || '–' },
         { label: 'Client', col: 'client', value: (c) => c.client || '–' },

@@ -164,6 +164,7 @@ function resetPanel(name, refreshed) {
   const invalidate = () => { previewed = null; apply.disabled = true; };
   to.addEventListener('change', () => { showFields(); invalidate(); });
   form.addEventListener('input', invalidate);
+  form.addEventListener('change', invalidate);
   showFields();
 
   const showResult = (offs, dry) => fill(result,

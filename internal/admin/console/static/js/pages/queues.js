@@ -82,7 +82,7 @@ export async function list(view, ctx) {
         { label: 'Consumers', num: true, col: 'consumers', value: (q) => fmt.num(q.consumers) },
         { label: 'In', num: true, col: 'rate-in', value: (q) => fmt.rate(rate(q).publish) },
         { label: 'Out', num: true, col: 'rate-out', value: (q) => fmt.rate(rate(q).deliver) },
-        { label: 'Head age', num: true, col: 'head-age', value: (q) => fmt.seconds(q.head_message_age_seconds) },
+        { label: 'Head age', num: true, col: 'head-age', value: (q) => (q.messages_ready ? fmt.seconds(q.head_message_age_seconds) : '–') },
         {
           label: '',
           value: (q) => [
@@ -121,7 +121,7 @@ function declareForm(declared) {
   const type = select({ id: 'queue-type', testid: 'queue-type' }, [['classic', 'Classic'], ['stream', 'Stream']], 'classic');
   const durable = h('input', { type: 'checkbox', id: 'queue-durable', checked: true });
   const autoDelete = h('input', { type: 'checkbox', id: 'queue-autodelete' });
-  const args = h('textarea', { id: 'queue-args', testid: 'queue-args', rows: 1, placeholder: '{"x-message-ttl": 60000, "x-dead-letter-exchange": "dlx"}' });
+  const args = h('textarea', { id: 'queue-args', testid: 'queue-args', rows: 1, placeholder: '{"x-message-ttl": 60000}' });
   const submit = h('button', { type: 'submit', id: 'queue-declare', testid: 'queue-declare', class: 'primary' }, 'Declare queue');
   const form = h('form', { class: 'form-row', id: 'queue-form' },
     field('Vhost', vhost), field('Name', name), field('Type', type),
@@ -181,7 +181,7 @@ export function detail(view, ctx) {
       c('messages', 'Total', fmt.num(q.messages)),
       c('consumers', 'Consumers', fmt.num(q.consumers)),
       c('bytes', 'Ready bytes', fmt.bytes(q.message_bytes_ready)),
-      c('head-age', 'Head message age', fmt.seconds(q.head_message_age_seconds)),
+      c('head-age', 'Head message age', q.messages_ready ? fmt.seconds(q.head_message_age_seconds) : '–'),
       c('rate-in', 'Published', fmt.rate(r.publish)),
       c('rate-out', 'Delivered', fmt.rate(r.deliver)));
     fill(info, h('p', { class: 'muted' },
