@@ -51,7 +51,7 @@ func TestClusterConnectionsTasks(t *testing.T) {
 	// Deleting a topic is a task with progress; startup recovery is one too.
 	n.ok("topic", "delete", "t1", "--yes")
 	out = n.ok("task", "list")
-	wantContains(t, "task list", out, "ID  KIND", "recovery", "delete_topic  t1")
+	wantContains(t, "task list", out, "ID  KIND", "open_logs", "delete_topic  t1")
 	var ts []taskInfo
 	if err := json.Unmarshal([]byte(n.ok("task", "list", "--format", "json")), &ts); err != nil {
 		t.Fatal(err)

@@ -584,7 +584,7 @@ func TestAPIUsersConnectionsOverview(t *testing.T) {
 // recovery's progress.
 func TestAPIDuringRecovery(t *testing.T) {
 	reg := progress.NewRegistry(nil)
-	task := reg.Start("recovery", "data", "partitions", 10)
+	task := reg.Start("open_logs", "data", "partitions", 10)
 	task.Add(4)
 	s := admin.New(admin.Config{Progress: reg}, admin.NewMetrics())
 	srv := httptest.NewServer(s.Handler())
@@ -597,7 +597,7 @@ func TestAPIDuringRecovery(t *testing.T) {
 		State       string
 	}
 	c.as("", "").must(http.StatusOK, "GET", "/api/tasks", nil, &tasks)
-	if len(tasks) != 1 || tasks[0].Kind != "recovery" || tasks[0].Done != 4 || tasks[0].Total != 10 || tasks[0].State != "running" {
+	if len(tasks) != 1 || tasks[0].Kind != "open_logs" || tasks[0].Done != 4 || tasks[0].Total != 10 || tasks[0].State != "running" {
 		t.Fatalf("tasks: %+v", tasks)
 	}
 }

@@ -62,7 +62,7 @@ func TestProgressOfLongOperations(t *testing.T) {
 	dir := t.TempDir()
 	reg := progress.NewRegistry(nil)
 	b := openProgressBroker(t, dir, reg)
-	if r := findTask(t, reg, "recovery"); r.State != progress.StateDone || r.Total != 0 || r.Target != dir {
+	if r := findTask(t, reg, "open_logs"); r.State != progress.StateDone || r.Total != 0 || r.Target != dir {
 		t.Errorf("recovery of an empty dir = %+v, want done with nothing to open", r)
 	}
 
@@ -118,7 +118,7 @@ func TestProgressOfLongOperations(t *testing.T) {
 	reg = progress.NewRegistry(nil)
 	b = openProgressBroker(t, dir, reg)
 	defer b.Close()
-	if r := findTask(t, reg, "recovery"); r.State != progress.StateDone || r.Target != dir || r.Unit != "partitions" || r.Total != 4 || r.Done != 4 {
+	if r := findTask(t, reg, "open_logs"); r.State != progress.StateDone || r.Target != dir || r.Unit != "partitions" || r.Total != 4 || r.Done != 4 {
 		t.Errorf("recovery task = %+v, want done with 4 of 4 partitions", r)
 	}
 }
@@ -135,7 +135,7 @@ func TestRecoveryFailureIsReported(t *testing.T) {
 		b.Close()
 		t.Fatal("Open on a file succeeded")
 	}
-	if r := findTask(t, reg, "recovery"); r.State != progress.StateFailed || r.Error == "" {
+	if r := findTask(t, reg, "open_logs"); r.State != progress.StateFailed || r.Error == "" {
 		t.Errorf("recovery task = %+v, want failed with the error", r)
 	}
 }

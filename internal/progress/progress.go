@@ -53,7 +53,7 @@ func NewRegistry(logger *slog.Logger) *Registry {
 // Info is a snapshot of one task.
 type Info struct {
 	ID uint64
-	// Kind is the operation ("recovery", "delete_topic", "purge_queue"),
+	// Kind is the operation ("open_logs", "delete_topic", "purge_queue"),
 	// Target what it works on (a directory, a topic, "vhost/queue"), Unit
 	// what Done and Total count ("partitions", "bytes", "messages").
 	Kind, Target, Unit string

@@ -201,7 +201,7 @@ func TestListRetention(t *testing.T) {
 		{
 			name: "running and finished tasks, newest first",
 			run: func(r *Registry, _ *fakeClock) {
-				a := r.Start("recovery", "data", "partitions", 3)
+				a := r.Start("open_logs", "data", "partitions", 3)
 				r.Start("purge_queue", "/q", "messages", 1)
 				r.Start("delete_topic", "t", "bytes", 9).Finish(nil)
 				a.Finish(nil)
@@ -221,7 +221,7 @@ func TestListRetention(t *testing.T) {
 		{
 			name: "finished tasks are dropped after an hour, running ones never",
 			run: func(r *Registry, clock *fakeClock) {
-				r.Start("recovery", "data", "partitions", 3) // 1: still running
+				r.Start("open_logs", "data", "partitions", 3) // 1: still running
 				r.Start("purge_queue", "/a", "messages", 1).Finish(nil)
 				clock.advance(time.Minute)
 				r.Start("purge_queue", "/b", "messages", 1).Finish(nil)
@@ -255,7 +255,7 @@ func ids(from, to uint64) []uint64 {
 
 func TestNilIsANoOp(t *testing.T) {
 	var r *Registry
-	task := r.Start("recovery", "data", "partitions", 1)
+	task := r.Start("open_logs", "data", "partitions", 1)
 	if task != nil {
 		t.Fatalf("nil registry started %v", task)
 	}
@@ -274,7 +274,7 @@ func TestNilIsANoOp(t *testing.T) {
 // while another lists, then the count must be exact.
 func TestConcurrentUse(t *testing.T) {
 	r, clock, _ := newTestRegistry()
-	task := r.Start("recovery", "data", "partitions", 8*1000)
+	task := r.Start("open_logs", "data", "partitions", 8*1000)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)

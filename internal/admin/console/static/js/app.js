@@ -168,6 +168,7 @@ function showLogin(problem) {
       route();
     } catch (ex) {
       err.textContent = loginProblem(ex, user.value);
+      if (ex.status === 503) err.textContent += await recoveryProgress();
       err.hidden = false;
       submit.disabled = false;
     }
@@ -186,7 +187,18 @@ async function checkLogin(token) {
   }
 }
 
+// recoveryProgress describes a running startup recovery: /api/tasks
+// answers while every other endpoint says 503.
+async function recoveryProgress() {
+  try {
+    const t = ((await api.get('/api/tasks')) || []).find((x) => x.kind === 'open_logs' && x.state === 'running');
+    if (t) return ` Recovering: ${t.done} of ${t.total || '?'} ${t.unit}.`;
+  } catch { /* the 503's reason already says to wait */ }
+  return '';
+}
+
 function loginProblem(e, user) {
+  if (e.status === 503) return `The node is starting (503): ${e.reason || 'try again in a moment.'}`;
   if (e.status === 401) return `Wrong user name or password (401${e.reason ? ': ' + e.reason : ''}).`;
   if (e.status === 403) {
     return `User "${user}" may not use the console (403 forbidden): ${e.reason || 'it needs the administrator tag.'}`;
