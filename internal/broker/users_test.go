@@ -9,7 +9,7 @@ import (
 	"github.com/ternmq/tern/internal/storage"
 )
 
-func openUsersBroker(t *testing.T, dir string) *Broker {
+func openUsersBroker(t testing.TB, dir string) *Broker {
 	t.Helper()
 	b, err := Open(Config{
 		DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
@@ -85,5 +85,18 @@ func TestUsersPersistAndAuthenticate(t *testing.T) {
 	}
 	if err := b.ClearPermission(ctx, "/", "alice"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second clear: %v", err)
+	}
+}
+
+// BenchmarkAuthenticate is the cost of one PLAIN login (an AMQP
+// connection, an admin API request): a PBKDF2-SHA-256 derivation of
+// scramIterations rounds.
+func BenchmarkAuthenticate(b *testing.B) {
+	br := openUsersBroker(b, b.TempDir())
+	defer br.Close()
+	for b.Loop() {
+		if _, err := br.Authenticate("guest", "guest"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
