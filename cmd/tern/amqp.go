@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +48,7 @@ func exchangeNames(ctx context.Context, c *client, cmd *cobra.Command) ([]string
 }
 
 // flagCompletion adapts a name list to a flag's completion.
-func (a *cli) flagCompletion(list func(context.Context, *client, *cobra.Command) ([]string, error)) cobra.CompletionFunc {
+func (a *cli) flagCompletion(list nameLister) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return a.nameCompletion(list)(cmd, nil, prefix)
 	}
@@ -113,31 +113,18 @@ gives them as a JSON object (--arg wins on the same key).`
 
 func (a *cli) queueListCmd() *cobra.Command {
 	var vhost string
-	c := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List queues with their messages and consumers",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			qs, raw, err := c.queues(cmd.Context(), vhost)
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(qs, func(i, j int) bool { return qs[i].Name < qs[j].Name })
-			t := newTable(a.stdout, "NAME", "TYPE", "DURABLE", "MESSAGES", "READY", "UNACKED", "READY-BYTES", "CONSUMERS", "ARGUMENTS")
-			for _, q := range qs {
-				t.row(q.Name, q.Type, yesNo(q.Durable), q.Messages, q.MessagesReady, q.MessagesUnacknowledged, humanBytes(q.MessageBytesReady), q.Consumers, argsText(q.Arguments))
-			}
-			return t.flush()
+	c := listCommand(a, listing[queueInfo]{
+		use:   "list",
+		short: "List queues with their messages and consumers",
+		fetch: func(c *client, ctx context.Context) ([]queueInfo, json.RawMessage, error) {
+			return c.queues(ctx, vhost)
 		},
-	}
+		less:   func(x, y queueInfo) bool { return x.Name < y.Name },
+		header: []string{"NAME", "TYPE", "DURABLE", "MESSAGES", "READY", "UNACKED", "READY-BYTES", "CONSUMERS", "ARGUMENTS"},
+		row: func(q queueInfo) []any {
+			return []any{q.Name, q.Type, yesNo(q.Durable), q.Messages, q.MessagesReady, q.MessagesUnacknowledged, humanBytes(q.MessageBytesReady), q.Consumers, argsText(q.Arguments)}
+		},
+	})
 	vhostFlag(c, &vhost)
 	return c
 }
@@ -145,28 +132,17 @@ func (a *cli) queueListCmd() *cobra.Command {
 func (a *cli) queueDeleteCmd() *cobra.Command {
 	var vhost string
 	var ifUnused, ifEmpty bool
-	c := &cobra.Command{
-		Use:               "delete NAME",
-		Short:             "Delete a queue and its messages",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(queueNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.deleteQueue(cmd.Context(), vhost, args[0], ifUnused, ifEmpty); err != nil {
+	c := a.nameCommand("delete NAME", "Delete a queue and its messages", queueNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			if err := c.deleteQueue(cmd.Context(), vhost, name, ifUnused, ifEmpty); err != nil {
 				if s := statusOf(err); s == http.StatusPreconditionFailed || s == http.StatusConflict {
-					return fmt.Errorf("queue %q not deleted: %w", args[0], err)
+					return fmt.Errorf("queue %q not deleted: %w", name, err)
 				}
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted queue %q.\n", args[0])
-			}
+			a.done("Deleted queue %q.\n", name)
 			return nil
-		},
-	}
+		})
 	vhostFlag(c, &vhost)
 	c.Flags().BoolVar(&ifUnused, "if-unused", false, "only if the queue has no consumers")
 	c.Flags().BoolVar(&ifEmpty, "if-empty", false, "only if the queue has no messages")
@@ -175,25 +151,14 @@ func (a *cli) queueDeleteCmd() *cobra.Command {
 
 func (a *cli) queuePurgeCmd() *cobra.Command {
 	var vhost string
-	c := &cobra.Command{
-		Use:               "purge NAME",
-		Short:             "Remove every ready message from a queue",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(queueNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
+	c := a.nameCommand("purge NAME", "Remove every ready message from a queue", queueNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			if err := c.purgeQueue(cmd.Context(), vhost, name); err != nil {
 				return err
 			}
-			if err := c.purgeQueue(cmd.Context(), vhost, args[0]); err != nil {
-				return err
-			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Purged queue %q.\n", args[0])
-			}
+			a.done("Purged queue %q.\n", name)
 			return nil
-		},
-	}
+		})
 	vhostFlag(c, &vhost)
 	return c
 }
@@ -267,31 +232,18 @@ func exchangeName(n string) string {
 
 func (a *cli) exchangeListCmd() *cobra.Command {
 	var vhost string
-	c := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List exchanges",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			xs, raw, err := c.exchanges(cmd.Context(), vhost)
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(xs, func(i, j int) bool { return xs[i].Name < xs[j].Name })
-			t := newTable(a.stdout, "NAME", "TYPE", "DURABLE", "AUTO-DELETE", "INTERNAL", "ARGUMENTS")
-			for _, x := range xs {
-				t.row(exchangeName(x.Name), x.Type, yesNo(x.Durable), yesNo(x.AutoDelete), yesNo(x.Internal), argsText(x.Arguments))
-			}
-			return t.flush()
+	c := listCommand(a, listing[exchangeInfo]{
+		use:   "list",
+		short: "List exchanges",
+		fetch: func(c *client, ctx context.Context) ([]exchangeInfo, json.RawMessage, error) {
+			return c.exchanges(ctx, vhost)
 		},
-	}
+		less:   func(x, y exchangeInfo) bool { return x.Name < y.Name },
+		header: []string{"NAME", "TYPE", "DURABLE", "AUTO-DELETE", "INTERNAL", "ARGUMENTS"},
+		row: func(x exchangeInfo) []any {
+			return []any{exchangeName(x.Name), x.Type, yesNo(x.Durable), yesNo(x.AutoDelete), yesNo(x.Internal), argsText(x.Arguments)}
+		},
+	})
 	vhostFlag(c, &vhost)
 	return c
 }
@@ -299,25 +251,14 @@ func (a *cli) exchangeListCmd() *cobra.Command {
 func (a *cli) exchangeDeleteCmd() *cobra.Command {
 	var vhost string
 	var ifUnused bool
-	c := &cobra.Command{
-		Use:               "delete NAME",
-		Short:             "Delete an exchange and its bindings",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(exchangeNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
+	c := a.nameCommand("delete NAME", "Delete an exchange and its bindings", exchangeNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			if err := c.deleteExchange(cmd.Context(), vhost, name, ifUnused); err != nil {
 				return err
 			}
-			if err := c.deleteExchange(cmd.Context(), vhost, args[0], ifUnused); err != nil {
-				return err
-			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted exchange %q.\n", args[0])
-			}
+			a.done("Deleted exchange %q.\n", name)
 			return nil
-		},
-	}
+		})
 	vhostFlag(c, &vhost)
 	c.Flags().BoolVar(&ifUnused, "if-unused", false, "only if the exchange has no bindings")
 	return c
@@ -399,54 +340,35 @@ func (a *cli) bindingDeclareCmd() *cobra.Command {
 
 func (a *cli) bindingListCmd() *cobra.Command {
 	var sel bindingSelector
-	c := &cobra.Command{
-		Use:     "list [--source EX] [--destination Q]",
-		Aliases: []string{"ls"},
-		Short:   "List bindings, optionally only those of a source or destination",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			bs, raw, err := c.bindings(cmd.Context(), sel.vhost)
-			if err != nil {
-				return err
-			}
-			f := cmd.Flags()
-			filtered := bs[:0]
-			for _, b := range bs {
-				if (f.Changed("source") && b.Source != sel.source) ||
-					(f.Changed("destination") && b.Destination != sel.dest) ||
-					(f.Changed("destination-type") && b.DestinationType != sel.destType) ||
-					(f.Changed("routing-key") && b.RoutingKey != sel.routingKey) {
-					continue
-				}
-				filtered = append(filtered, b)
-			}
-			if a.jsonOutput() {
-				if len(filtered) == len(bs) {
-					return a.printJSON(raw)
-				}
-				return a.printValue(filtered)
-			}
-			sort.Slice(filtered, func(i, j int) bool {
-				x, y := filtered[i], filtered[j]
-				if x.Source != y.Source {
-					return x.Source < y.Source
-				}
-				if x.Destination != y.Destination {
-					return x.Destination < y.Destination
-				}
-				return x.RoutingKey < y.RoutingKey
-			})
-			t := newTable(a.stdout, "SOURCE", "DESTINATION", "TYPE", "ROUTING-KEY", "ARGUMENTS", "PROPERTIES-KEY")
-			for _, b := range filtered {
-				t.row(exchangeName(b.Source), b.Destination, b.DestinationType, b.RoutingKey, argsText(b.Arguments), b.PropertiesKey)
-			}
-			return t.flush()
+	c := listCommand(a, listing[bindingInfo]{
+		use:   "list [--source EX] [--destination Q]",
+		short: "List bindings, optionally only those of a source or destination",
+		fetch: func(c *client, ctx context.Context) ([]bindingInfo, json.RawMessage, error) {
+			return c.bindings(ctx, sel.vhost)
 		},
-	}
+		// A flag filters only when given: "" is a real source (the
+		// default exchange) and routing key.
+		keep: func(cmd *cobra.Command, b bindingInfo) bool {
+			f := cmd.Flags()
+			return !((f.Changed("source") && b.Source != sel.source) ||
+				(f.Changed("destination") && b.Destination != sel.dest) ||
+				(f.Changed("destination-type") && b.DestinationType != sel.destType) ||
+				(f.Changed("routing-key") && b.RoutingKey != sel.routingKey))
+		},
+		less: func(x, y bindingInfo) bool {
+			if x.Source != y.Source {
+				return x.Source < y.Source
+			}
+			if x.Destination != y.Destination {
+				return x.Destination < y.Destination
+			}
+			return x.RoutingKey < y.RoutingKey
+		},
+		header: []string{"SOURCE", "DESTINATION", "TYPE", "ROUTING-KEY", "ARGUMENTS", "PROPERTIES-KEY"},
+		row: func(b bindingInfo) []any {
+			return []any{exchangeName(b.Source), b.Destination, b.DestinationType, b.RoutingKey, argsText(b.Arguments), b.PropertiesKey}
+		},
+	})
 	a.bindingFlags(&sel, c, false)
 	return c
 }
@@ -502,9 +424,7 @@ arguments), name one with --properties-key from "tern binding list".`,
 				}
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted binding from exchange %q to %s %q (routing key %q).\n", exchangeName(sel.source), sel.destType, sel.dest, sel.routingKey)
-			}
+			a.done("Deleted binding from exchange %q to %s %q (routing key %q).\n", exchangeName(sel.source), sel.destType, sel.dest, sel.routingKey)
 			return nil
 		},
 	}
@@ -585,9 +505,7 @@ queue named by the routing key. It fails when no queue received the message.`,
 				return fmt.Errorf("the message reached exchange %q but no queue is bound to it with a matching routing key %q, so it was dropped (check \"tern binding list --source %s\")",
 					exchangeName(exchange), routingKey, exchange)
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Published %s to exchange %q with routing key %q.\n", humanBytes(int64(len(payload))), exchangeName(exchange), routingKey)
-			}
+			a.done("Published %s to exchange %q with routing key %q.\n", humanBytes(int64(len(payload))), exchangeName(exchange), routingKey)
 			return nil
 		},
 	}

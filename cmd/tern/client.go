@@ -209,6 +209,14 @@ func (c *client) get(ctx context.Context, p string, query url.Values, out any) (
 	return raw, nil
 }
 
+// getAs is get for the many reads that decode the whole answer into one
+// value: it returns the value and the raw answer.
+func getAs[T any](ctx context.Context, c *client, p string) (T, json.RawMessage, error) {
+	var out T
+	raw, err := c.get(ctx, p, nil, &out)
+	return out, raw, err
+}
+
 // send makes a request with a JSON body and returns the raw answer (nil
 // for 204) and the status.
 func (c *client) send(ctx context.Context, method, p string, query url.Values, body any) (json.RawMessage, int, error) {

@@ -39,9 +39,7 @@ type userInfo struct {
 }
 
 func (c *client) users(ctx context.Context) ([]userInfo, json.RawMessage, error) {
-	var out []userInfo
-	raw, err := c.get(ctx, path("users"), nil, &out)
-	return out, raw, err
+	return getAs[[]userInfo](ctx, c, path("users"))
 }
 
 func (c *client) getUser(ctx context.Context, name string) (userInfo, error) {
@@ -74,9 +72,7 @@ type permissionInfo struct {
 }
 
 func (c *client) permissions(ctx context.Context) ([]permissionInfo, json.RawMessage, error) {
-	var out []permissionInfo
-	raw, err := c.get(ctx, path("permissions"), nil, &out)
-	return out, raw, err
+	return getAs[[]permissionInfo](ctx, c, path("permissions"))
 }
 
 func (c *client) setPermission(ctx context.Context, p permissionInfo) error {
@@ -134,15 +130,11 @@ type overviewInfo struct {
 }
 
 func (c *client) cluster(ctx context.Context) (clusterInfo, json.RawMessage, error) {
-	var out clusterInfo
-	raw, err := c.get(ctx, path("cluster"), nil, &out)
-	return out, raw, err
+	return getAs[clusterInfo](ctx, c, path("cluster"))
 }
 
 func (c *client) overview(ctx context.Context) (overviewInfo, json.RawMessage, error) {
-	var out overviewInfo
-	raw, err := c.get(ctx, path("overview"), nil, &out)
-	return out, raw, err
+	return getAs[overviewInfo](ctx, c, path("overview"))
 }
 
 type connectionInfo struct {
@@ -157,9 +149,7 @@ type connectionInfo struct {
 }
 
 func (c *client) connections(ctx context.Context) ([]connectionInfo, json.RawMessage, error) {
-	var out []connectionInfo
-	raw, err := c.get(ctx, path("connections"), nil, &out)
-	return out, raw, err
+	return getAs[[]connectionInfo](ctx, c, path("connections"))
 }
 
 type taskInfo struct {
@@ -176,7 +166,5 @@ type taskInfo struct {
 }
 
 func (c *client) tasks(ctx context.Context) ([]taskInfo, json.RawMessage, error) {
-	var out []taskInfo
-	raw, err := c.get(ctx, path("tasks"), nil, &out)
-	return out, raw, err
+	return getAs[[]taskInfo](ctx, c, path("tasks"))
 }

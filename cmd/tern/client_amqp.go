@@ -59,8 +59,7 @@ func exchangeSegment(name string) string {
 }
 
 func (c *client) queues(ctx context.Context, vhost string) ([]queueInfo, json.RawMessage, error) {
-	var out []queueInfo
-	raw, err := c.get(ctx, path("queues", vhost), nil, &out)
+	out, raw, err := getAs[[]queueInfo](ctx, c, path("queues", vhost))
 	return out, raw, vhostNotFound(err, vhost)
 }
 
@@ -117,8 +116,7 @@ func (c *client) getMessages(ctx context.Context, vhost, queue string, count int
 }
 
 func (c *client) exchanges(ctx context.Context, vhost string) ([]exchangeInfo, json.RawMessage, error) {
-	var out []exchangeInfo
-	raw, err := c.get(ctx, path("exchanges", vhost), nil, &out)
+	out, raw, err := getAs[[]exchangeInfo](ctx, c, path("exchanges", vhost))
 	return out, raw, vhostNotFound(err, vhost)
 }
 
@@ -172,8 +170,7 @@ func (c *client) publish(ctx context.Context, vhost, exchange string, msg publis
 }
 
 func (c *client) bindings(ctx context.Context, vhost string) ([]bindingInfo, json.RawMessage, error) {
-	var out []bindingInfo
-	raw, err := c.get(ctx, path("bindings", vhost), nil, &out)
+	out, raw, err := getAs[[]bindingInfo](ctx, c, path("bindings", vhost))
 	return out, raw, vhostNotFound(err, vhost)
 }
 

@@ -46,14 +46,11 @@ type topicConfig struct {
 }
 
 func (c *client) topics(ctx context.Context) ([]topicSummary, json.RawMessage, error) {
-	var out []topicSummary
-	raw, err := c.get(ctx, path("topics"), nil, &out)
-	return out, raw, err
+	return getAs[[]topicSummary](ctx, c, path("topics"))
 }
 
 func (c *client) topic(ctx context.Context, name string) (topicDetail, json.RawMessage, error) {
-	var out topicDetail
-	raw, err := c.get(ctx, path("topics", name), nil, &out)
+	out, raw, err := getAs[topicDetail](ctx, c, path("topics", name))
 	return out, raw, notFound(err, "topic", name, "tern topic list")
 }
 
@@ -185,14 +182,11 @@ type groupDetail struct {
 }
 
 func (c *client) groups(ctx context.Context) ([]groupSummary, json.RawMessage, error) {
-	var out []groupSummary
-	raw, err := c.get(ctx, path("groups"), nil, &out)
-	return out, raw, err
+	return getAs[[]groupSummary](ctx, c, path("groups"))
 }
 
 func (c *client) group(ctx context.Context, name string) (groupDetail, json.RawMessage, error) {
-	var out groupDetail
-	raw, err := c.get(ctx, path("groups", name), nil, &out)
+	out, raw, err := getAs[groupDetail](ctx, c, path("groups", name))
 	return out, raw, notFound(err, "group", name, "tern group list")
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -80,74 +81,48 @@ func listenersText(ls []listener) string {
 }
 
 func (a *cli) connectionCmd() *cobra.Command {
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List client connections (Kafka and AMQP)",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			cs, raw, err := c.connections(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(cs, func(i, j int) bool {
-				if cs[i].Protocol != cs[j].Protocol {
-					return cs[i].Protocol < cs[j].Protocol
-				}
-				return cs[i].Name < cs[j].Name
-			})
-			now := time.Now()
-			t := newTable(a.stdout, "PROTOCOL", "PEER", "USER", "VHOST", "CLIENT", "CONNECTED")
-			for _, cn := range cs {
-				since := "-"
-				if cn.ConnectedAt > 0 {
-					since = humanDuration(now.Sub(time.UnixMilli(cn.ConnectedAt))) + " ago"
-				}
-				t.row(cn.Protocol, net.JoinHostPort(cn.PeerHost, strconv.Itoa(cn.PeerPort)), cn.User, cn.VHost, cn.Client, since)
-			}
-			return t.flush()
+	var now time.Time // when the answer came: CONNECTED counts to it
+	list := listCommand(a, listing[connectionInfo]{
+		use:   "list",
+		short: "List client connections (Kafka and AMQP)",
+		fetch: func(c *client, ctx context.Context) ([]connectionInfo, json.RawMessage, error) {
+			cs, raw, err := c.connections(ctx)
+			now = time.Now()
+			return cs, raw, err
 		},
-	}
+		less: func(x, y connectionInfo) bool {
+			if x.Protocol != y.Protocol {
+				return x.Protocol < y.Protocol
+			}
+			return x.Name < y.Name
+		},
+		header: []string{"PROTOCOL", "PEER", "USER", "VHOST", "CLIENT", "CONNECTED"},
+		row: func(cn connectionInfo) []any {
+			since := "-"
+			if cn.ConnectedAt > 0 {
+				since = humanDuration(now.Sub(time.UnixMilli(cn.ConnectedAt))) + " ago"
+			}
+			return []any{cn.Protocol, net.JoinHostPort(cn.PeerHost, strconv.Itoa(cn.PeerPort)), cn.User, cn.VHost, cn.Client, since}
+		},
+	})
 	return groupCommand("connection", "Show client connections", list)
 }
 
 func (a *cli) taskCmd() *cobra.Command {
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List long-running operations (topic deletion, queue purge, recovery) with progress",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
+	list := listCommand(a, listing[taskInfo]{
+		use:   "list",
+		short: "List long-running operations (topic deletion, queue purge, recovery) with progress",
+		fetch: (*client).tasks,
+		// No less: the API lists newest first; keep that order.
+		header: []string{"ID", "KIND", "TARGET", "STATE", "PROGRESS", "STARTED", "TOOK", "ERROR"},
+		row: func(tk taskInfo) []any {
+			took := "-"
+			if tk.FinishedAt > 0 && tk.StartedAt > 0 {
+				took = humanDuration(time.Duration(tk.FinishedAt-tk.StartedAt) * time.Millisecond)
 			}
-			ts, raw, err := c.tasks(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			// The API lists newest first; keep that order.
-			t := newTable(a.stdout, "ID", "KIND", "TARGET", "STATE", "PROGRESS", "STARTED", "TOOK", "ERROR")
-			for _, tk := range ts {
-				took := "-"
-				if tk.FinishedAt > 0 && tk.StartedAt > 0 {
-					took = humanDuration(time.Duration(tk.FinishedAt-tk.StartedAt) * time.Millisecond)
-				}
-				t.row(tk.ID, tk.Kind, tk.Target, tk.State, progressText(tk), unixMillis(tk.StartedAt), took, tk.Error)
-			}
-			return t.flush()
+			return []any{tk.ID, tk.Kind, tk.Target, tk.State, progressText(tk), unixMillis(tk.StartedAt), took, tk.Error}
 		},
-	}
+	})
 	return groupCommand("task", "Show long-running operations", list)
 }
 

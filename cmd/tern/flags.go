@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,7 +88,7 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 
 // nameCompletion completes the first argument with names the API lists
 // (topics, groups, queues). Best effort: any failure completes nothing.
-func (a *cli) nameCompletion(list func(context.Context, *client, *cobra.Command) ([]string, error)) cobra.CompletionFunc {
+func (a *cli) nameCompletion(list nameLister) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp

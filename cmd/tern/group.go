@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -16,14 +15,7 @@ func (a *cli) groupCmd() *cobra.Command {
 		a.groupListCmd(), a.groupDescribeCmd(), a.groupResetCmd(), a.groupDeleteCmd())
 }
 
-func groupNames(ctx context.Context, c *client, _ *cobra.Command) ([]string, error) {
-	gs, _, err := c.groups(ctx)
-	names := make([]string, 0, len(gs))
-	for _, g := range gs {
-		names = append(names, g.Group)
-	}
-	return names, err
-}
+var groupNames = namesOf((*client).groups, func(g groupSummary) string { return g.Group })
 
 func lagSeconds(s float64) string {
 	if s <= 0 {
@@ -33,45 +25,22 @@ func lagSeconds(s float64) string {
 }
 
 func (a *cli) groupListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List consumer groups with their state, members and lag",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			gs, raw, err := c.groups(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(gs, func(i, j int) bool { return gs[i].Group < gs[j].Group })
-			t := newTable(a.stdout, "GROUP", "STATE", "MEMBERS", "LAG", "LAG-TIME")
-			for _, g := range gs {
-				t.row(g.Group, g.State, g.Members, g.Lag, lagSeconds(g.LagSeconds))
-			}
-			return t.flush()
+	return listCommand(a, listing[groupSummary]{
+		use:    "list",
+		short:  "List consumer groups with their state, members and lag",
+		fetch:  (*client).groups,
+		less:   func(x, y groupSummary) bool { return x.Group < y.Group },
+		header: []string{"GROUP", "STATE", "MEMBERS", "LAG", "LAG-TIME"},
+		row: func(g groupSummary) []any {
+			return []any{g.Group, g.State, g.Members, g.Lag, lagSeconds(g.LagSeconds)}
 		},
-	}
+	})
 }
 
 func (a *cli) groupDescribeCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:               "describe NAME",
-		Short:             "Show a group's members and, per partition, committed offset, high watermark and lag",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(groupNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			g, raw, err := c.group(cmd.Context(), args[0])
+	return a.nameCommand("describe NAME", "Show a group's members and, per partition, committed offset, high watermark and lag", groupNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			g, raw, err := c.group(cmd.Context(), name)
 			if err != nil {
 				return err
 			}
@@ -80,8 +49,7 @@ func (a *cli) groupDescribeCmd() *cobra.Command {
 			}
 			a.printGroup(g)
 			return nil
-		},
-	}
+		})
 }
 
 func (a *cli) printGroup(g groupDetail) {
@@ -231,33 +199,20 @@ change without making it.`,
 	_ = c.MarkFlagRequired("topic")
 	_ = c.MarkFlagRequired("to")
 	_ = c.RegisterFlagCompletionFunc("to", fixedCompletion("earliest", "latest", "offset", "timestamp", "shift"))
-	_ = c.RegisterFlagCompletionFunc("topic", func(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
-		return a.nameCompletion(topicNames)(cmd, nil, prefix)
-	})
+	_ = c.RegisterFlagCompletionFunc("topic", a.flagCompletion(topicNames))
 	return c
 }
 
 func (a *cli) groupDeleteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:               "delete NAME",
-		Short:             "Delete a consumer group and its committed offsets (it must have no members)",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(groupNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.deleteGroup(cmd.Context(), args[0]); err != nil {
+	return a.nameCommand("delete NAME", "Delete a consumer group and its committed offsets (it must have no members)", groupNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			if err := c.deleteGroup(cmd.Context(), name); err != nil {
 				if statusOf(err) == http.StatusConflict {
-					return fmt.Errorf("group %q has active members: stop its consumers first: %w", args[0], err)
+					return fmt.Errorf("group %q has active members: stop its consumers first: %w", name, err)
 				}
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted group %q.\n", args[0])
-			}
+			a.done("Deleted group %q.\n", name)
 			return nil
-		},
-	}
+		})
 }

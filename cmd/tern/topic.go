@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,13 +14,19 @@ func (a *cli) topicCmd() *cobra.Command {
 		a.topicCreateCmd(), a.topicListCmd(), a.topicDescribeCmd(), a.topicAlterCmd(), a.topicDeleteCmd())
 }
 
-func topicNames(ctx context.Context, c *client, _ *cobra.Command) ([]string, error) {
-	ts, _, err := c.topics(ctx)
-	names := make([]string, 0, len(ts))
-	for _, t := range ts {
-		names = append(names, t.Name)
+var topicNames = namesOf((*client).topics, func(t topicSummary) string { return t.Name })
+
+// topicSettings checks the --config and --partitions flags that create
+// and alter share, and returns the configs.
+func topicSettings(cmd *cobra.Command, configs []string, partitions int32) (map[string]string, error) {
+	cfg, err := parseKV("config", configs)
+	if err != nil {
+		return nil, err
 	}
-	return names, err
+	if cmd.Flags().Changed("partitions") && partitions < 1 {
+		return nil, usageErrorf("--partitions must be at least 1")
+	}
+	return cfg, nil
 }
 
 func (a *cli) topicCreateCmd() *cobra.Command {
@@ -34,12 +39,9 @@ func (a *cli) topicCreateCmd() *cobra.Command {
   tern topic create audit --config cleanup.policy=compact`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := parseKV("config", configs)
+			cfg, err := topicSettings(cmd, configs, partitions)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("partitions") && partitions < 1 {
-				return usageErrorf("--partitions must be at least 1")
 			}
 			c, err := a.client(cmd)
 			if err != nil {
@@ -65,50 +67,27 @@ func (a *cli) topicCreateCmd() *cobra.Command {
 }
 
 func (a *cli) topicListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List topics with their partitions, messages and size",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
+	return listCommand(a, listing[topicSummary]{
+		use:    "list",
+		short:  "List topics with their partitions, messages and size",
+		fetch:  (*client).topics,
+		less:   func(x, y topicSummary) bool { return x.Name < y.Name },
+		header: []string{"NAME", "PARTITIONS", "MESSAGES", "SIZE", "INTERNAL"},
+		row: func(tp topicSummary) []any {
+			internal := ""
+			if tp.Internal {
+				internal = "yes"
 			}
-			ts, raw, err := c.topics(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
-			t := newTable(a.stdout, "NAME", "PARTITIONS", "MESSAGES", "SIZE", "INTERNAL")
-			for _, tp := range ts {
-				internal := ""
-				if tp.Internal {
-					internal = "yes"
-				}
-				t.row(tp.Name, tp.Partitions, tp.Messages, humanBytes(tp.SizeBytes), internal)
-			}
-			return t.flush()
+			return []any{tp.Name, tp.Partitions, tp.Messages, humanBytes(tp.SizeBytes), internal}
 		},
-	}
+	})
 }
 
 func (a *cli) topicDescribeCmd() *cobra.Command {
 	var allConfigs bool
-	c := &cobra.Command{
-		Use:               "describe NAME",
-		Short:             "Show a topic's partitions (offsets, size) and configs",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(topicNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			td, raw, err := c.topic(cmd.Context(), args[0])
+	c := a.nameCommand("describe NAME", "Show a topic's partitions (offsets, size) and configs", topicNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			td, raw, err := c.topic(cmd.Context(), name)
 			if err != nil {
 				return err
 			}
@@ -117,8 +96,7 @@ func (a *cli) topicDescribeCmd() *cobra.Command {
 			}
 			a.printTopic(td, allConfigs)
 			return nil
-		},
-	}
+		})
 	c.Flags().BoolVar(&allConfigs, "all-configs", false, "list every config with its source (default: only those set on the topic)")
 	return c
 }
@@ -189,12 +167,9 @@ func (a *cli) topicAlterCmd() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.nameCompletion(topicNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := parseKV("config", configs)
+			cfg, err := topicSettings(cmd, configs, partitions)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("partitions") && partitions < 1 {
-				return usageErrorf("--partitions must be at least 1")
 			}
 			if len(cfg) == 0 && len(deleteConfigs) == 0 && partitions == 0 {
 				return usageErrorf("nothing to change: pass --config k=v, --delete-config k or --partitions N")
@@ -237,17 +212,8 @@ func (a *cli) topicAlterCmd() *cobra.Command {
 
 func (a *cli) topicDeleteCmd() *cobra.Command {
 	var yes bool
-	c := &cobra.Command{
-		Use:               "delete NAME",
-		Short:             "Delete a topic and all its records",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(topicNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
+	c := a.nameCommand("delete NAME", "Delete a topic and all its records", topicNames,
+		func(cmd *cobra.Command, c *client, name string) error {
 			if !yes {
 				if !a.stdinTTY {
 					return usageErrorf("refusing to delete topic %q without confirmation: stdin is not a terminal, so pass --yes", name)
@@ -272,12 +238,9 @@ func (a *cli) topicDeleteCmd() *cobra.Command {
 			if err := c.deleteTopic(cmd.Context(), name); err != nil {
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted topic %q.\n", name)
-			}
+			a.done("Deleted topic %q.\n", name)
 			return nil
-		},
-	}
+		})
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	return c
 }

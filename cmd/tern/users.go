@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,41 +17,17 @@ func (a *cli) userCmd() *cobra.Command {
 		a.userListCmd(), a.userCreateCmd(), a.userDeleteCmd(), a.userPasswdCmd())
 }
 
-func userNames(ctx context.Context, c *client, _ *cobra.Command) ([]string, error) {
-	us, _, err := c.users(ctx)
-	names := make([]string, 0, len(us))
-	for _, u := range us {
-		names = append(names, u.Name)
-	}
-	return names, err
-}
+var userNames = namesOf((*client).users, func(u userInfo) string { return u.Name })
 
 func (a *cli) userListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List users and their tags",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			us, raw, err := c.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			sort.Slice(us, func(i, j int) bool { return us[i].Name < us[j].Name })
-			t := newTable(a.stdout, "NAME", "TAGS")
-			for _, u := range us {
-				t.row(u.Name, strings.Join(u.Tags, ","))
-			}
-			return t.flush()
-		},
-	}
+	return listCommand(a, listing[userInfo]{
+		use:    "list",
+		short:  "List users and their tags",
+		fetch:  (*client).users,
+		less:   func(x, y userInfo) bool { return x.Name < y.Name },
+		header: []string{"NAME", "TAGS"},
+		row:    func(u userInfo) []any { return []any{u.Name, strings.Join(u.Tags, ",")} },
+	})
 }
 
 const newPasswordHelp = "the user's new password (the admin password then comes from TERN_PASSWORD)"
@@ -119,25 +93,14 @@ func nonNil(s []string) []string {
 }
 
 func (a *cli) userDeleteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:               "delete NAME",
-		Short:             "Delete a user and its permissions",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(userNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
+	return a.nameCommand("delete NAME", "Delete a user and its permissions", userNames,
+		func(cmd *cobra.Command, c *client, name string) error {
+			if err := c.deleteUser(cmd.Context(), name); err != nil {
 				return err
 			}
-			if err := c.deleteUser(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Deleted user %q.\n", args[0])
-			}
+			a.done("Deleted user %q.\n", name)
 			return nil
-		},
-	}
+		})
 }
 
 func (a *cli) userPasswdCmd() *cobra.Command {
@@ -163,9 +126,7 @@ func (a *cli) userPasswdCmd() *cobra.Command {
 			if _, err := c.putUser(ctx, args[0], password, u.Tags); err != nil {
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Changed the password of user %q.\n", args[0])
-			}
+			a.done("Changed the password of user %q.\n", args[0])
 			return nil
 		},
 	}
@@ -181,45 +142,22 @@ func (a *cli) permissionCmd() *cobra.Command {
 
 func (a *cli) permissionListCmd() *cobra.Command {
 	var user, vhost string
-	c := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List permissions (optionally of one --user or --vhost)",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			ps, raw, err := c.permissions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			filtered := ps[:0]
-			for _, p := range ps {
-				if (user == "" || p.User == user) && (vhost == "" || p.VHost == vhost) {
-					filtered = append(filtered, p)
-				}
-			}
-			if a.jsonOutput() {
-				if len(filtered) == len(ps) {
-					return a.printJSON(raw)
-				}
-				return a.printValue(filtered)
-			}
-			sort.Slice(filtered, func(i, j int) bool {
-				if filtered[i].User != filtered[j].User {
-					return filtered[i].User < filtered[j].User
-				}
-				return filtered[i].VHost < filtered[j].VHost
-			})
-			t := newTable(a.stdout, "USER", "VHOST", "CONFIGURE", "WRITE", "READ")
-			for _, p := range filtered {
-				t.row(p.User, p.VHost, p.Configure, p.Write, p.Read)
-			}
-			return t.flush()
+	c := listCommand(a, listing[permissionInfo]{
+		use:   "list",
+		short: "List permissions (optionally of one --user or --vhost)",
+		fetch: (*client).permissions,
+		keep: func(_ *cobra.Command, p permissionInfo) bool {
+			return (user == "" || p.User == user) && (vhost == "" || p.VHost == vhost)
 		},
-	}
+		less: func(x, y permissionInfo) bool {
+			if x.User != y.User {
+				return x.User < y.User
+			}
+			return x.VHost < y.VHost
+		},
+		header: []string{"USER", "VHOST", "CONFIGURE", "WRITE", "READ"},
+		row:    func(p permissionInfo) []any { return []any{p.User, p.VHost, p.Configure, p.Write, p.Read} },
+	})
 	c.Flags().StringVar(&user, "for-user", "", "only this user's permissions")
 	c.Flags().StringVar(&vhost, "vhost", "", "only permissions on this vhost")
 	_ = c.RegisterFlagCompletionFunc("for-user", a.flagCompletion(userNames))
@@ -267,28 +205,17 @@ configure (declare, delete), write (publish to) and read (consume from).
 
 func (a *cli) permissionClearCmd() *cobra.Command {
 	var vhost string
-	c := &cobra.Command{
-		Use:               "clear USER [--vhost /]",
-		Short:             "Remove a user's permissions on a vhost",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: a.nameCompletion(userNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.clearPermission(cmd.Context(), vhost, args[0]); err != nil {
+	c := a.nameCommand("clear USER [--vhost /]", "Remove a user's permissions on a vhost", userNames,
+		func(cmd *cobra.Command, c *client, user string) error {
+			if err := c.clearPermission(cmd.Context(), vhost, user); err != nil {
 				if statusOf(err) == http.StatusNotFound {
-					return fmt.Errorf("user %q has no permissions on vhost %q (see \"tern permission list\"): %w", args[0], vhost, err)
+					return fmt.Errorf("user %q has no permissions on vhost %q (see \"tern permission list\"): %w", user, vhost, err)
 				}
 				return err
 			}
-			if !a.jsonOutput() {
-				fmt.Fprintf(a.stdout, "Cleared permissions of user %q on vhost %q.\n", args[0], vhost)
-			}
+			a.done("Cleared permissions of user %q on vhost %q.\n", user, vhost)
 			return nil
-		},
-	}
+		})
 	c.Flags().StringVar(&vhost, "vhost", "/", "AMQP virtual host")
 	return c
 }
