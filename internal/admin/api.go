@@ -8,8 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -157,26 +157,18 @@ func (a *api) authorize(r *http.Request, b *broker.Broker) error {
 	if !ok {
 		return errorf(http.StatusUnauthorized, "the admin API needs HTTP basic auth of an administrator (default guest/guest from localhost)")
 	}
-	u, err := b.Authenticate(user, pass)
+	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
+	u, err := b.Authenticate(user, pass, remote.Addr())
+	if errors.Is(err, broker.ErrAccessRefused) {
+		return errorf(http.StatusForbidden, "user %q may only connect from localhost; create another administrator with 'tern user create'", user)
+	}
 	if err != nil {
 		return errorf(http.StatusUnauthorized, "login failed for user %q: check the user name and password", user)
-	}
-	if slices.Contains(a.cfg.LoopbackUsers, user) && !fromLoopback(r) {
-		return errorf(http.StatusForbidden, "user %q may only connect from localhost; create another administrator with 'tern user create'", user)
 	}
 	if !u.IsAdmin() {
 		return errorf(http.StatusForbidden, "user %q is not an administrator; give it the administrator tag ('tern user create %s --tags administrator')", user, user)
 	}
 	return nil
-}
-
-func fromLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (a *api) reply(w http.ResponseWriter, status int, v any) {

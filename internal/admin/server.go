@@ -24,9 +24,6 @@ type Config struct {
 	// Progress holds the node's long operations (/api/tasks); nil is
 	// an empty list.
 	Progress *progress.Registry
-	// LoopbackUsers may use the API from loopback addresses only, as
-	// they may use AMQP (RabbitMQ's loopback_users).
-	LoopbackUsers []string
 	// Version is the node's version, for the overview.
 	Version string
 }

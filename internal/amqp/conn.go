@@ -10,7 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -595,14 +595,12 @@ func parseCredentials(mechanism, response string) (string, string, error) {
 }
 
 func (c *conn) authenticate(user, pass string) error {
-	if _, err := c.s.broker.Authenticate(user, pass); err != nil {
-		return fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism; user %q", user)
-	}
-	if slices.Contains(c.s.cfg.LoopbackUsers, user) {
-		host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	remote, _ := netip.ParseAddrPort(c.nc.RemoteAddr().String())
+	if _, err := c.s.broker.Authenticate(user, pass, remote.Addr()); err != nil {
+		if errors.Is(err, broker.ErrAccessRefused) {
 			return fmt.Errorf("user '%s' can only connect via localhost", user)
 		}
+		return fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism; user %q", user)
 	}
 	return nil
 }

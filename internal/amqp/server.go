@@ -14,9 +14,6 @@ import (
 
 // Config is what the adapter needs beyond the core.
 type Config struct {
-	// LoopbackUsers may only connect from loopback addresses (RabbitMQ's
-	// loopback_users, default guest).
-	LoopbackUsers []string
 	// FrameMax is the largest frame the server accepts and proposes.
 	// Zero means 128 KiB, RabbitMQ's default.
 	FrameMax uint32

@@ -41,6 +41,9 @@ type Config struct {
 	// DefaultUser and DefaultPass are the administrator created on a data
 	// directory that never had users (RabbitMQ's default_user).
 	DefaultUser, DefaultPass string
+	// LoopbackUsers may log in only from loopback addresses (RabbitMQ's
+	// loopback_users), whichever protocol or API they use.
+	LoopbackUsers []string
 	// OnSync is told the duration of every group-commit fdatasync of every
 	// log (storage.Options.OnSync), for metrics; nil skips timing.
 	OnSync func(time.Duration)

@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"hash"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -246,9 +247,12 @@ func (b *Broker) User(name string) (UserInfo, error) {
 }
 
 // Authenticate checks a user name and plain password (AMQP PLAIN and
-// AMQPLAIN, HTTP basic auth). The answer does not say whether the user
-// exists, as brokers do not.
-func (b *Broker) Authenticate(name, password string) (UserInfo, error) {
+// AMQPLAIN, HTTP basic auth) from a client at remote (the zero Addr when
+// unknown). A wrong name or password is ErrAuthentication, which does not
+// say whether the user exists, as brokers do not; a loopback-only user
+// from elsewhere is ErrAccessRefused. Every protocol logs in here, so the
+// policy is the same on all of them.
+func (b *Broker) Authenticate(name, password string, remote netip.Addr) (UserInfo, error) {
 	u := b.users
 	u.mu.RLock()
 	r, ok := u.byName[name]
@@ -260,6 +264,9 @@ func (b *Broker) Authenticate(name, password string) (UserInfo, error) {
 	stored, _, err := scramKeys(sha256.New, password, cred.Salt, cred.Iterations)
 	if err != nil || !hmac.Equal(stored, cred.StoredKey) {
 		return UserInfo{}, fmt.Errorf("%w: user %q", ErrAuthentication, name)
+	}
+	if slices.Contains(b.cfg.LoopbackUsers, name) && !remote.Unmap().IsLoopback() {
+		return UserInfo{}, fmt.Errorf("%w: user %q may only connect from localhost", ErrAccessRefused, name)
 	}
 	return UserInfo{Name: r.Name, Tags: slices.Clone(r.Tags)}, nil
 }

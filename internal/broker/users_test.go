@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -29,13 +30,13 @@ func TestUsersPersistAndAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	b := openUsersBroker(t, dir)
-	if u, err := b.Authenticate("guest", "guest"); err != nil || !u.IsAdmin() {
+	if u, err := b.Authenticate("guest", "guest", netip.Addr{}); err != nil || !u.IsAdmin() {
 		t.Fatalf("default user: %+v, %v", u, err)
 	}
 	if _, ok := b.PermissionOf("/", "guest"); !ok {
 		t.Fatal("default user has no permissions on /")
 	}
-	if _, err := b.Authenticate("guest", "wrong"); !errors.Is(err, ErrAuthentication) {
+	if _, err := b.Authenticate("guest", "wrong", netip.Addr{}); !errors.Is(err, ErrAuthentication) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	if _, err := b.PutUser(ctx, "alice", "", nil); !errors.Is(err, ErrInvalidRequest) {
@@ -67,7 +68,7 @@ func TestUsersPersistAndAuthenticate(t *testing.T) {
 
 	b = openUsersBroker(t, dir)
 	defer b.Close()
-	u, err := b.Authenticate("alice", "s3cret")
+	u, err := b.Authenticate("alice", "s3cret", netip.Addr{})
 	if err != nil || len(u.Tags) != 1 || u.Tags[0] != "management" || u.IsAdmin() {
 		t.Fatalf("alice after restart: %+v, %v", u, err)
 	}
@@ -95,8 +96,42 @@ func BenchmarkAuthenticate(b *testing.B) {
 	br := openUsersBroker(b, b.TempDir())
 	defer br.Close()
 	for b.Loop() {
-		if _, err := br.Authenticate("guest", "guest"); err != nil {
+		if _, err := br.Authenticate("guest", "guest", netip.Addr{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestLoopbackUsers: a loopback-only user logs in from loopback (IPv4,
+// IPv6, IPv4-mapped) and is refused from elsewhere, after its password
+// is checked, so a wrong password never learns the rule.
+func TestLoopbackUsers(t *testing.T) {
+	b, err := Open(Config{
+		DataDir: t.TempDir(), NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
+		MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), DefaultUser: "guest", DefaultPass: "guest",
+		LoopbackUsers: []string{"guest"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.PutUser(context.Background(), "app", "pw", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user, pass, from string
+		want             error
+	}{
+		{"guest", "guest", "127.0.0.1", nil},
+		{"guest", "guest", "::1", nil},
+		{"guest", "guest", "::ffff:127.0.0.1", nil},
+		{"guest", "guest", "10.0.0.7", ErrAccessRefused},
+		{"guest", "nope", "10.0.0.7", ErrAuthentication},
+		{"app", "pw", "10.0.0.7", nil},
+	} {
+		_, err := b.Authenticate(tc.user, tc.pass, netip.MustParseAddr(tc.from))
+		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("%s/%s from %s: %v, want %v", tc.user, tc.pass, tc.from, err, tc.want)
 		}
 	}
 }

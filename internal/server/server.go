@@ -94,7 +94,7 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		n.adminLn = hln
 		n.admin = admin.New(admin.Config{
 			Logger: logger.With("component", "http"), Ready: n.ready.Load, Progress: n.Progress,
-			LoopbackUsers: cfg.LoopbackUsers, Version: o.version,
+			Version: o.version,
 		}, metrics)
 		go func() { n.serveCh <- n.admin.Serve(hln) }()
 		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/ (console) /api /healthz /readyz /metrics")
@@ -130,8 +130,7 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		}
 		n.amqpLn = aln
 		n.amqp = amqp.NewServer(amqp.Config{
-			LoopbackUsers: cfg.LoopbackUsers,
-			Logger:        logger.With("component", "amqp"),
+			Logger: logger.With("component", "amqp"),
 		}, b)
 		go func() { n.serveCh <- n.amqp.Serve(aln) }()
 		logger.Info("amqp listener started", "addr", aln.Addr().String())
@@ -246,6 +245,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		DiskFreeLimit:          cfg.DiskFreeLimit,
 		DefaultUser:            cfg.DefaultUser,
 		DefaultPass:            cfg.DefaultPass,
+		LoopbackUsers:          cfg.LoopbackUsers,
 	}, nil
 }
 
