@@ -136,10 +136,8 @@ func (a *api) queueRoutes(mux *http.ServeMux) {
 			return 0, nil, err
 		}
 		name := pathValue(r, "name")
-		for _, q := range v.QueueInfos() {
-			if q.Name == name {
-				return http.StatusOK, queueOut(q), nil
-			}
+		if q, ok := v.QueueInfo(name); ok {
+			return http.StatusOK, queueOut(q), nil
 		}
 		return 0, nil, errorf(http.StatusNotFound, "no queue %q in vhost %q (list queues with GET /api/queues)", name, v.Name())
 	})
@@ -150,7 +148,7 @@ func (a *api) queueRoutes(mux *http.ServeMux) {
 			return 0, nil, err
 		}
 		name := pathValue(r, "name")
-		if !hasQueue(v, name) { // queue.delete of a missing queue succeeds; the management API says 404
+		if _, ok := v.QueueInfo(name); !ok { // queue.delete of a missing queue succeeds; the management API says 404
 			return 0, nil, errorf(http.StatusNotFound, "no queue %q in vhost %q (list queues with GET /api/queues)", name, v.Name())
 		}
 		_, err = v.DeleteQueue(r.Context(), name, queryBool(r, "if-unused"), queryBool(r, "if-empty"), 0)
@@ -229,10 +227,7 @@ func (a *api) declareQueue(r *http.Request, b *Backend) (int, any, error) {
 	}
 	durable := req.Durable == nil || *req.Durable // RabbitMQ's API defaults to durable
 	name := pathValue(r, "name")
-	existed := false
-	for _, q := range v.QueueInfos() {
-		existed = existed || q.Name == name
-	}
+	_, existed := v.QueueInfo(name)
 	if _, err := v.DeclareQueue(r.Context(), name, false, durable, false, req.AutoDelete, req.Arguments, 0); err != nil {
 		return 0, nil, err
 	}
@@ -400,13 +395,4 @@ func propertiesIn(m map[string]any) (spec.Properties, error) {
 		p.Headers = spec.Table(h)
 	}
 	return p, nil
-}
-
-func hasQueue(v *broker.VHost, name string) bool {
-	for _, q := range v.QueueInfos() {
-		if q.Name == name {
-			return true
-		}
-	}
-	return false
 }

@@ -61,10 +61,8 @@ func (a *api) exchangeRoutes(mux *http.ServeMux) {
 			return 0, nil, err
 		}
 		name := exchangeName(r)
-		for _, x := range v.Exchanges() {
-			if x.Name == name {
-				return http.StatusOK, exchangeOut(v.Name(), x), nil
-			}
+		if x, ok := v.Exchange(name); ok {
+			return http.StatusOK, exchangeOut(v.Name(), x), nil
 		}
 		return 0, nil, errorf(http.StatusNotFound, "no exchange %q in vhost %q (list exchanges with GET /api/exchanges)", name, v.Name())
 	})
@@ -77,7 +75,7 @@ func (a *api) exchangeRoutes(mux *http.ServeMux) {
 		// AMQP's exchange.delete of a missing exchange succeeds; the
 		// management API answers 404, which catches a typo.
 		name := exchangeName(r)
-		if !hasExchange(v, name) {
+		if _, ok := v.Exchange(name); !ok {
 			return 0, nil, errorf(http.StatusNotFound, "no exchange %q in vhost %q (list exchanges with GET /api/exchanges)", name, v.Name())
 		}
 		return http.StatusNoContent, nil, v.DeleteExchange(r.Context(), name, queryBool(r, "if-unused"))
@@ -104,10 +102,7 @@ func (a *api) declareExchange(r *http.Request, b *Backend) (int, any, error) {
 		return 0, nil, errorf(http.StatusBadRequest, `an exchange needs a type: {"type": "direct"} (or fanout, topic, headers)`)
 	}
 	name := exchangeName(r)
-	existed := false
-	for _, x := range v.Exchanges() {
-		existed = existed || x.Name == name
-	}
+	_, existed := v.Exchange(name)
 	durable := req.Durable == nil || *req.Durable
 	if err := v.DeclareExchange(r.Context(), name, req.Type, false, durable, req.AutoDelete, req.Internal, req.Arguments); err != nil {
 		return 0, nil, err
@@ -327,13 +322,4 @@ func (a *api) unbind(r *http.Request, b *Backend) (int, any, error) {
 		return http.StatusNoContent, nil, err
 	}
 	return 0, nil, errorf(http.StatusNotFound, "no binding with properties key %q between these; list them with GET /api/bindings to find its properties_key", want)
-}
-
-func hasExchange(v *broker.VHost, name string) bool {
-	for _, x := range v.Exchanges() {
-		if x.Name == name {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"sort"
+	"time"
 
 	"github.com/ternmq/tern/internal/broker/exchange"
 )
@@ -37,24 +38,45 @@ func (v *VHost) QueueInfos() []QueueInfo {
 	now := v.b.cfg.Now()
 	out := make([]QueueInfo, 0, len(t.queues)+len(t.streams))
 	for _, q := range t.queues {
-		s := q.Spec()
-		out = append(out, QueueInfo{
-			QueueStats: q.metrics(v.name, now), Type: "classic",
-			Durable: s.Durable, Exclusive: s.Exclusive, AutoDelete: s.AutoDelete, Args: s.Args,
-		})
+		out = append(out, v.queueInfo(q, now))
 	}
-	for name, st := range t.streams {
-		qi := QueueInfo{QueueStats: QueueStats{VHost: v.name, Name: name}, Type: "stream", Durable: true}
-		if start, hw, _, err := v.b.PartitionOffsets(name, 0); err == nil {
-			qi.Ready = hw - start
-		}
-		st.mu.Lock()
-		qi.Consumers = len(st.consumers)
-		st.mu.Unlock()
-		out = append(out, qi)
+	for _, st := range t.streams {
+		out = append(out, v.streamInfo(st))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// QueueInfo describes one queue or stream; reading one does not touch
+// the others (QueueInfos flushes and locks every queue).
+func (v *VHost) QueueInfo(name string) (QueueInfo, bool) {
+	t := v.targets.Load()
+	if q, ok := t.queues[name]; ok {
+		return v.queueInfo(q, v.b.cfg.Now()), true
+	}
+	if st, ok := t.streams[name]; ok {
+		return v.streamInfo(st), true
+	}
+	return QueueInfo{}, false
+}
+
+func (v *VHost) queueInfo(q *MQueue, now time.Time) QueueInfo {
+	s := q.Spec()
+	return QueueInfo{
+		QueueStats: q.metrics(v.name, now), Type: "classic",
+		Durable: s.Durable, Exclusive: s.Exclusive, AutoDelete: s.AutoDelete, Args: s.Args,
+	}
+}
+
+func (v *VHost) streamInfo(st *Stream) QueueInfo {
+	qi := QueueInfo{QueueStats: QueueStats{VHost: v.name, Name: st.name}, Type: "stream", Durable: true}
+	if start, hw, _, err := v.b.PartitionOffsets(st.name, 0); err == nil {
+		qi.Ready = hw - start
+	}
+	st.mu.Lock()
+	qi.Consumers = len(st.consumers)
+	st.mu.Unlock()
+	return qi
 }
 
 // Exchanges lists the vhost's exchanges, the predeclared ones included.
@@ -62,6 +84,13 @@ func (v *VHost) Exchanges() []exchange.ExchangeRecord {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.router.Exchanges()
+}
+
+// Exchange describes one exchange.
+func (v *VHost) Exchange(name string) (exchange.ExchangeRecord, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.router.Exchange(name)
 }
 
 // Bindings lists the vhost's bindings. As in RabbitMQ's management API,
