@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -209,18 +210,12 @@ func parseOffsets(s string) (map[int32]int64, error) {
 // startOffset resolves where to read a partition from, clamped to what
 // the log holds: a browser asking for an offset retention removed starts
 // at the oldest record rather than failing.
-func startOffset(br *broker.Broker, topic string, p int32, start, hw int64, given map[int32]int64, q map[string][]string) (int64, error) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
+func startOffset(br *broker.Broker, topic string, p int32, start, hw int64, given map[int32]int64, q url.Values) (int64, error) {
 	clamp := func(o int64) int64 { return min(max(o, start), hw) }
 	if o, ok := given[p]; ok {
 		return clamp(o), nil
 	}
-	if ts := get("timestamp"); ts != "" {
+	if ts := q.Get("timestamp"); ts != "" {
 		ms, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil {
 			return 0, errorf(http.StatusBadRequest, "timestamp=%q: give Unix milliseconds", ts)
@@ -234,7 +229,7 @@ func startOffset(br *broker.Broker, topic string, p int32, start, hw int64, give
 		}
 		return clamp(o), nil
 	}
-	switch s := get("offset"); s {
+	switch s := q.Get("offset"); s {
 	case "", "beginning", "earliest":
 		return start, nil
 	case "end", "latest":

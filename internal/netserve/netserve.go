@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"sync"
 	"time"
 )
@@ -89,7 +88,7 @@ func (s *Server) Conns() int {
 	return len(s.conns)
 }
 
-// ConnInfos describes the open connections, oldest first.
+// ConnInfos describes the open connections, in no particular order.
 func (s *Server) ConnInfos() []ConnInfo {
 	s.mu.Lock()
 	out := make([]ConnInfo, 0, len(s.conns))
@@ -106,7 +105,6 @@ func (s *Server) ConnInfos() []ConnInfo {
 			out[i].ConnDetail = d.Describe()
 		}
 	}
-	slices.SortFunc(out, func(a, b ConnInfo) int { return a.Since.Compare(b.Since) })
 	return out
 }
 
