@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,34 +22,16 @@ type invocation struct {
 	stdin    string
 	stdinTTY bool
 	environ  []string
-	stdout   *syncBuffer // nil: a fresh buffer
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the CLI writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stdout   *testbroker.SyncBuffer // nil: a fresh buffer
 }
 
 // runCLI runs the CLI as main does, with its own streams and environment.
 func runCLI(ctx context.Context, inv invocation, args ...string) result {
 	out := inv.stdout
 	if out == nil {
-		out = &syncBuffer{}
+		out = &testbroker.SyncBuffer{}
 	}
-	var errOut syncBuffer
+	var errOut testbroker.SyncBuffer
 	a := &cli{
 		environ:  envMap(inv.environ),
 		rawEnv:   inv.environ,
@@ -188,10 +168,10 @@ func TestVersionHelpAndUsageErrors(t *testing.T) {
 func TestServeRunsANodeUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &syncBuffer{}
+	stderr := &testbroker.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		a := &cli{environ: map[string]string{}, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr}
+		a := &cli{environ: map[string]string{}, stdin: strings.NewReader(""), stdout: &testbroker.SyncBuffer{}, stderr: stderr}
 		done <- a.run(ctx, []string{"serve", "--data.dir", t.TempDir(), "--kafka.listen", "127.0.0.1:0",
 			"--amqp.listen", "127.0.0.1:0", "--http.listen", "127.0.0.1:0"})
 	}()

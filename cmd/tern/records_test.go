@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ternmq/tern/internal/testbroker"
 )
 
 func TestProduceThenConsume(t *testing.T) {
@@ -190,7 +192,7 @@ func TestConsumeFollow(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &testbroker.SyncBuffer{}
 	done := make(chan result, 1)
 	go func() {
 		done <- runCLI(ctx, invocation{stdout: out}, "--server", n.server(), "consume", "live", "--from", "end", "-f", "--print-key")

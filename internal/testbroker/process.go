@@ -78,7 +78,7 @@ type Process struct {
 	args   []string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *syncBuffer
+	out    *SyncBuffer
 	// Addr is the Kafka listener's host:port.
 	Addr string
 	// AMQPAddr is the AMQP listener's host:port.
@@ -105,7 +105,7 @@ func StartProcess(t testing.TB, dir string, flags ...string) *Process {
 // Start (re)starts the process on the same port and data directory.
 func (p *Process) Start() {
 	p.t.Helper()
-	p.out = &syncBuffer{}
+	p.out = &SyncBuffer{}
 	p.cmd = exec.Command(p.bin, p.args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -173,19 +173,20 @@ func (p *Process) PID() int {
 // Output is everything the process printed so far.
 func (p *Process) Output() string { return p.out.String() }
 
-// syncBuffer is a bytes.Buffer safe to read while the child writes.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe to read while another goroutine (a
+// child process's output copier, a command under test) writes to it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
