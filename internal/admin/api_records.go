@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -318,19 +319,27 @@ func (a *api) produceRecords(r *http.Request, b *Backend) (int, any, error) {
 		slots[i] = slot{part, len(batches[part])}
 		batches[part] = append(batches[part], rec)
 	}
+	// Append to every partition first, then wait: the partitions' fsyncs
+	// overlap instead of queueing one behind another. The answer comes
+	// only once every record is as durable as the topic's fsync policy
+	// makes a Kafka producer's acks=all.
 	base := map[int32]int64{}
+	var waits []func() error
 	for part, recs := range batches {
 		raw := message.EncodeBatch(recs, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
-		res, wait, err := br.Produce(r.Context(), name, part, raw)
-		if err != nil {
-			return 0, nil, err
-		}
-		// Answer only once the records are as durable as the topic's
-		// fsync policy makes a Kafka producer's acks=all.
-		if err := wait(); err != nil {
-			return 0, nil, err
+		res, wait, perr := br.Produce(r.Context(), name, part, raw)
+		if perr != nil {
+			err = perr
+			break
 		}
 		base[part] = res.BaseOffset
+		waits = append(waits, wait)
+	}
+	for _, wait := range waits {
+		err = errors.Join(err, wait())
+	}
+	if err != nil {
+		return 0, nil, err
 	}
 	out := make([]producedOffset, len(slots))
 	for i, s := range slots {
