@@ -46,6 +46,9 @@ type conn struct {
 	// client is clientID for the admin API's connection list, which reads
 	// it from another goroutine.
 	client atomic.Pointer[string]
+	// princ is the authenticated principal (principal.go); nil means
+	// anonymous.
+	princ atomic.Pointer[string]
 
 	// inflightBytes is the size of request frames read but not yet
 	// answered; the reader waits for the writer to release some before
@@ -428,6 +431,9 @@ func (c *conn) Describe() netserve.ConnDetail {
 	var d netserve.ConnDetail
 	if id := c.client.Load(); id != nil {
 		d.Client = *id
+	}
+	if p := c.princ.Load(); p != nil {
+		d.User = *p
 	}
 	return d
 }
