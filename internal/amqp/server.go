@@ -23,7 +23,10 @@ type Config struct {
 	Heartbeat time.Duration
 	// MaxMessageBytes caps a message body. Zero means 128 MiB.
 	MaxMessageBytes uint64
-	Logger          *slog.Logger
+	// ConnLimit, when set, is shared with the node's other listeners
+	// (max.connections).
+	ConnLimit *netserve.Limit
+	Logger    *slog.Logger
 }
 
 // Server accepts AMQP 0-9-1 connections and serves them from the core.
@@ -60,6 +63,7 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 		cfg.MaxMessageBytes = 128 << 20
 	}
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
+	s.net.SetLimit(cfg.ConnLimit)
 	b.OnResourceAlarm(s.onAlarm)
 	return s
 }

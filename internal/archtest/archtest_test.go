@@ -63,20 +63,22 @@ var allowed = []struct {
 	{"internal/broker/queue", nil},
 	{"internal/broker/exchange", nil},
 	{"internal/progress", nil},
+	{"internal/tlsconf", nil},
+	{"internal/tlsconf/tlstest", nil},
 	{"internal/broker", []string{"internal/broker/", "internal/message", "internal/storage", "internal/progress"}},
-	{"internal/kafka", []string{"internal/broker", "internal/message", "internal/storage", "internal/netserve"}},
+	{"internal/kafka", []string{"internal/broker", "internal/message", "internal/storage", "internal/netserve", "internal/tlsconf"}},
 	{"internal/amqp/spec", nil},
 	// The admin API encodes AMQP properties and Kafka record batches for
 	// its publish, get and browse endpoints: it uses the leaf codecs,
 	// never the protocol adapters.
 	{"internal/admin", []string{"internal/broker", "internal/message", "internal/amqp/spec", "internal/progress", "internal/netserve", "internal/admin/"}},
-	{"internal/amqp", []string{"internal/amqp/spec", "internal/broker", "internal/message", "internal/netserve"}},
+	{"internal/amqp", []string{"internal/amqp/spec", "internal/broker", "internal/message", "internal/netserve", "internal/tlsconf"}},
 	{"internal/server", []string{"internal/"}},
-	{"internal/testbroker", []string{"internal/config", "internal/server", "internal/kafka"}},
+	{"internal/testbroker", []string{"internal/config", "internal/server", "internal/kafka", "internal/tlsconf/tlstest"}},
 	{"internal/archtest", nil},
 	{"cmd/tern", []string{"internal/config", "internal/server"}},
 	{"cmd/ternbench", nil},
-	{"test/", []string{"internal/testbroker", "internal/config"}},
+	{"test/", []string{"internal/testbroker", "internal/config", "internal/tlsconf/tlstest"}},
 }
 
 // TestImportRules fails when a package imports one of ours that its layer

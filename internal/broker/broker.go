@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,6 +45,13 @@ type Config struct {
 	// LoopbackUsers may log in only from loopback addresses (RabbitMQ's
 	// loopback_users), whichever protocol or API they use.
 	LoopbackUsers []string
+	// LoginFailuresPerMinute is how many failed logins one address may
+	// make in a minute before its further attempts are refused until the
+	// minute ends; 0 is unlimited.
+	LoginFailuresPerMinute int
+	// MaxConnectionsPerUser caps one user's open connections across
+	// protocols (Connected); 0 is unlimited.
+	MaxConnectionsPerUser int
 	// OnSync is told the duration of every group-commit fdatasync of every
 	// log (storage.Options.OnSync), for metrics; nil skips timing.
 	OnSync func(time.Duration)
@@ -98,6 +106,8 @@ type Broker struct {
 	alarm     diskAlarm
 	meta      *metaLog
 	users     *users
+	logins    loginGuard
+	conns     connCounts
 	groupLog  *storage.Log
 	Groups    *group.Coordinator
 	stop      chan struct{}
@@ -131,6 +141,8 @@ func Open(cfg Config) (_ *Broker, err error) {
 		vhosts:          map[string]*VHost{},
 		brokerOverrides: map[string]string{},
 		users:           newUsers(),
+		logins:          loginGuard{limit: cfg.LoginFailuresPerMinute, now: cfg.Now, logger: cfg.Logger, byAddr: map[netip.Addr]*loginWindow{}},
+		conns:           connCounts{limit: cfg.MaxConnectionsPerUser},
 		stop:            make(chan struct{}),
 	}
 	metaCfg := storage.DefaultConfig()

@@ -36,4 +36,6 @@ var (
 	ErrAuthentication     = errors.New("authentication failed")
 	ErrResourceLocked     = errors.New("resource locked")
 	ErrCommandInvalid     = errors.New("command invalid")
+	// ErrLimitReached is a configured limit (connections per user) hit.
+	ErrLimitReached = errors.New("limit reached")
 )

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"errors"
 	"fmt"
 	"hash"
 	"net/netip"
@@ -253,22 +254,63 @@ func (b *Broker) User(name string) (UserInfo, error) {
 // from elsewhere is ErrAccessRefused. Every protocol logs in here, so the
 // policy is the same on all of them.
 func (b *Broker) Authenticate(name, password string, remote netip.Addr) (UserInfo, error) {
+	return b.authenticate(name, password, remote, "PLAIN")
+}
+
+// AuthenticateMechanism is Authenticate naming the mechanism for the log.
+func (b *Broker) AuthenticateMechanism(name, password string, remote netip.Addr, mechanism string) (UserInfo, error) {
+	return b.authenticate(name, password, remote, mechanism)
+}
+
+func (b *Broker) authenticate(name, password string, remote netip.Addr, mechanism string) (UserInfo, error) {
+	if err := b.logins.allow(remote, name, mechanism); err != nil {
+		return UserInfo{}, err
+	}
 	u := b.users
 	u.mu.RLock()
 	r, ok := u.byName[name]
 	u.mu.RUnlock()
-	cred, hasCred := r.Scram["SCRAM-SHA-256"]
-	if !ok || !hasCred {
-		return UserInfo{}, fmt.Errorf("%w: user %q", ErrAuthentication, name)
+	if err := checkPassword(r, ok, password); err != nil {
+		err = fmt.Errorf("%w: user %q", ErrAuthentication, name)
+		b.logins.failed(remote, name, mechanism, errors.New("wrong user name or password"))
+		return UserInfo{}, err
 	}
-	stored, _, err := scramKeys(sha256.New, password, cred.Salt, cred.Iterations)
-	if err != nil || !hmac.Equal(stored, cred.StoredKey) {
-		return UserInfo{}, fmt.Errorf("%w: user %q", ErrAuthentication, name)
-	}
-	if slices.Contains(b.cfg.LoopbackUsers, name) && !remote.Unmap().IsLoopback() {
-		return UserInfo{}, fmt.Errorf("%w: user %q may only connect from localhost", ErrAccessRefused, name)
+	if err := b.CheckLoopback(name, remote); err != nil {
+		b.logins.failed(remote, name, mechanism, err)
+		return UserInfo{}, err
 	}
 	return UserInfo{Name: r.Name, Tags: slices.Clone(r.Tags)}, nil
+}
+
+// checkPassword derives the stored key of any mechanism the user has a
+// credential for (a user made through Kafka's AlterUserScramCredentials
+// may have only one) and compares it in constant time.
+func checkPassword(r userRecord, exists bool, password string) error {
+	if exists {
+		for _, m := range scramMechanisms {
+			cred, ok := r.Scram[m.name]
+			if !ok {
+				continue
+			}
+			stored, _, err := scramKeys(m.h, password, cred.Salt, cred.Iterations)
+			if err == nil && hmac.Equal(stored, cred.StoredKey) {
+				return nil
+			}
+			return ErrAuthentication
+		}
+	}
+	return ErrAuthentication
+}
+
+// CheckLoopback refuses a loopback-only user (Config.LoopbackUsers) at a
+// remote address that is not loopback, with ErrAccessRefused. Logins
+// that check credentials themselves (SCRAM, client certificates) call it
+// once the user is known.
+func (b *Broker) CheckLoopback(name string, remote netip.Addr) error {
+	if slices.Contains(b.cfg.LoopbackUsers, name) && !remote.Unmap().IsLoopback() {
+		return fmt.Errorf("%w: user %q may only connect from localhost", ErrAccessRefused, name)
+	}
+	return nil
 }
 
 // SetPermission sets a user's permissions in a virtual host; it reports

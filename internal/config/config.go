@@ -14,16 +14,36 @@ type Config struct {
 	// DataDir holds every log of the node: topics, the metadata log and
 	// the group log. Default "./data".
 	DataDir string
-	// KafkaListen is the Kafka protocol listener address. Default ":9092".
+	// KafkaListen is the Kafka listeners, Kafka's `listeners`: a
+	// host:port (PLAINTEXT), or a comma-separated list of
+	// SECURITY://host:port where SECURITY is PLAINTEXT, SSL,
+	// SASL_PLAINTEXT or SASL_SSL. Default ":9092".
 	KafkaListen string
 	// AMQPListen is the AMQP 0-9-1 listener address. Default ":5672".
-	// Empty disables AMQP.
+	// Empty disables it.
 	AMQPListen string
+	// AMQPTLSListen is the AMQP 0-9-1 over TLS (amqps) listener address,
+	// RabbitMQ's 5671 by convention. Empty (the default) disables it.
+	AMQPTLSListen string
 	// HTTPListen is the operators' HTTP listener: the web console (/),
 	// the admin API (/api), health (/healthz, /readyz) and Prometheus
 	// metrics (/metrics). Default ":15672", RabbitMQ's management port.
 	// Empty disables it.
 	HTTPListen string
+	// HTTPTLSListen serves the same as HTTPListen over HTTPS. Empty (the
+	// default) disables it.
+	HTTPTLSListen string
+	// TLS is the certificate of every TLS listener.
+	TLS TLSConfig
+	// SASLMechanisms are the SASL mechanisms offered on SASL_* Kafka
+	// listeners (sasl.enabled.mechanisms).
+	SASLMechanisms []string
+	// ReauthAfter is Kafka's connections.max.reauth.ms (KIP-368): a SASL
+	// session lasts this long, after which the client must authenticate
+	// again or be disconnected. Zero (the default) never expires one.
+	ReauthAfter time.Duration
+	// Limits bound what clients can take.
+	Limits Limits
 	// DefaultUser and DefaultPass are the administrator created when the
 	// data directory has never had users,
 	// RabbitMQ's guest/guest by default.
@@ -71,6 +91,93 @@ type Config struct {
 	RetentionCheckInterval time.Duration
 }
 
+// TLSConfig names the PEM files of the TLS listeners. The files are
+// watched: a renewed certificate is served to new connections without a
+// restart.
+type TLSConfig struct {
+	CertFile string // tls.cert.file: the certificate chain
+	KeyFile  string // tls.key.file: its private key
+	// CAFile holds the CAs client certificates must chain to; needed
+	// when ClientAuth is not "none".
+	CAFile string
+	// ClientAuth is Kafka's ssl.client.auth: none, requested (verified
+	// when presented) or required (mutual TLS).
+	ClientAuth string
+}
+
+// Limits are the resource limits per node and per client.
+type Limits struct {
+	// MaxConnections caps the open client connections of every protocol
+	// together; 0 is unlimited.
+	MaxConnections int
+	// MaxConnectionsPerUser caps one user's open connections; 0 is
+	// unlimited.
+	MaxConnectionsPerUser int
+	// AuthFailuresPerMinute is how many failed logins one address may
+	// make in a minute before its further attempts are refused
+	// unchecked until the minute passes; 0 is unlimited.
+	AuthFailuresPerMinute int
+}
+
+// Security protocols of a Kafka listener, as Kafka names them.
+const (
+	Plaintext     = "PLAINTEXT"
+	SSL           = "SSL"
+	SASLPlaintext = "SASL_PLAINTEXT"
+	SASLSSL       = "SASL_SSL"
+)
+
+// KafkaListener is one Kafka listener: an address and its security
+// protocol.
+type KafkaListener struct {
+	Security string
+	Addr     string
+}
+
+// TLS reports whether the listener speaks TLS.
+func (l KafkaListener) TLS() bool { return l.Security == SSL || l.Security == SASLSSL }
+
+// SASL reports whether clients must authenticate with SASL.
+func (l KafkaListener) SASL() bool { return l.Security == SASLPlaintext || l.Security == SASLSSL }
+
+// KafkaListeners parses KafkaListen.
+func (c Config) KafkaListeners() ([]KafkaListener, error) {
+	var out []KafkaListener
+	for _, part := range strings.Split(c.KafkaListen, ",") {
+		part = strings.TrimSpace(part)
+		l := KafkaListener{Security: Plaintext, Addr: part}
+		if sec, addr, ok := strings.Cut(part, "://"); ok {
+			l = KafkaListener{Security: strings.ToUpper(sec), Addr: addr}
+		}
+		switch l.Security {
+		case Plaintext, SSL, SASLPlaintext, SASLSSL:
+		default:
+			return nil, fmt.Errorf("listener %q: security protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", part)
+		}
+		if _, _, err := net.SplitHostPort(l.Addr); err != nil {
+			return nil, fmt.Errorf("listener %q: %w", part, err)
+		}
+		for _, o := range out {
+			if o.Addr == l.Addr && !strings.HasSuffix(l.Addr, ":0") {
+				return nil, fmt.Errorf("listener %q: address used twice", part)
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// TLSNeeded reports whether any listener speaks TLS.
+func (c Config) TLSNeeded() bool {
+	ls, _ := c.KafkaListeners()
+	for _, l := range ls {
+		if l.TLS() {
+			return true
+		}
+	}
+	return c.AMQPTLSListen != "" || c.HTTPTLSListen != ""
+}
+
 // LogDefaults are the broker-wide defaults for topic logs, named after the
 // Kafka topic configs they default.
 type LogDefaults struct {
@@ -97,15 +204,18 @@ type GroupConfig struct {
 // data under ./data, Kafka on :9092 and fsync before every acknowledgement.
 func Default() Config {
 	return Config{
-		DataDir:       "./data",
-		KafkaListen:   ":9092",
-		AMQPListen:    ":5672",
-		HTTPListen:    ":15672",
-		DefaultUser:   "guest",
-		DefaultPass:   "guest",
-		LoopbackUsers: []string{"guest"},
-		NodeID:        1,
-		LogLevel:      "info",
+		DataDir:        "./data",
+		KafkaListen:    ":9092",
+		AMQPListen:     ":5672",
+		HTTPListen:     ":15672",
+		TLS:            TLSConfig{ClientAuth: "none"},
+		SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"},
+		Limits:         Limits{AuthFailuresPerMinute: 30},
+		DefaultUser:    "guest",
+		DefaultPass:    "guest",
+		LoopbackUsers:  []string{"guest"},
+		NodeID:         1,
+		LogLevel:       "info",
 		Log: LogDefaults{
 			SegmentBytes:   1 << 30,
 			SegmentAge:     7 * 24 * time.Hour,
@@ -137,18 +247,39 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		bad("data_dir must not be empty")
 	}
-	if _, _, err := net.SplitHostPort(c.KafkaListen); err != nil {
-		bad("kafka_listen %q: %w", c.KafkaListen, err)
+	if _, err := c.KafkaListeners(); err != nil {
+		bad("kafka_listen: %w", err)
 	}
-	if c.AMQPListen != "" {
-		if _, _, err := net.SplitHostPort(c.AMQPListen); err != nil {
-			bad("amqp_listen %q: %w", c.AMQPListen, err)
+	for name, addr := range map[string]string{"amqp_listen": c.AMQPListen, "amqp_tls_listen": c.AMQPTLSListen, "http_listen": c.HTTPListen, "http_tls_listen": c.HTTPTLSListen} {
+		if addr != "" {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				bad("%s %q: %w", name, addr, err)
+			}
 		}
 	}
-	if c.HTTPListen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
-			bad("http_listen %q: %w", c.HTTPListen, err)
+	switch c.TLS.ClientAuth {
+	case "none", "requested", "required":
+	default:
+		bad("tls.client.auth must be none, requested or required, got %q", c.TLS.ClientAuth)
+	}
+	if c.TLSNeeded() && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		bad("a TLS listener needs tls.cert.file and tls.key.file")
+	}
+	if c.TLS.ClientAuth != "none" && c.TLS.CAFile == "" {
+		bad("tls.client.auth=%s needs tls.ca.file", c.TLS.ClientAuth)
+	}
+	for _, m := range c.SASLMechanisms {
+		switch m {
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		default:
+			bad("sasl.enabled.mechanisms: unknown mechanism %q (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)", m)
 		}
+	}
+	if c.ReauthAfter < 0 {
+		bad("connections.max.reauth.ms must not be negative")
+	}
+	if c.Limits.MaxConnections < 0 || c.Limits.MaxConnectionsPerUser < 0 || c.Limits.AuthFailuresPerMinute < 0 {
+		bad("limits must not be negative")
 	}
 	if c.DefaultUser == "" {
 		bad("default_user must not be empty")

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,66 @@ func TestParseFileRejectsUnknownKeys(t *testing.T) {
 	}
 	if c.Log.Fsync != "os" {
 		t.Errorf("valid line before the error was not applied")
+	}
+}
+
+func TestKafkaListeners(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []KafkaListener
+		wantErr string
+	}{
+		{in: ":9092", want: []KafkaListener{{Plaintext, ":9092"}}},
+		{in: "PLAINTEXT://:9092, sasl_ssl://0.0.0.0:9094", want: []KafkaListener{{Plaintext, ":9092"}, {SASLSSL, "0.0.0.0:9094"}}},
+		{in: "SSL://[::1]:9093,SASL_PLAINTEXT://:9095", want: []KafkaListener{{SSL, "[::1]:9093"}, {SASLPlaintext, ":9095"}}},
+		{in: "TLS://:9093", wantErr: "security protocol"},
+		{in: "SSL://nope", wantErr: "missing port"},
+		{in: ":9092,SSL://:9092", wantErr: "used twice"},
+		{in: "", wantErr: "missing port"},
+	}
+	for _, tc := range tests {
+		got, err := Config{KafkaListen: tc.in}.KafkaListeners()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: err %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestValidateSecurity(t *testing.T) {
+	tests := []struct {
+		name    string
+		mod     func(*Config)
+		wantErr string
+	}{
+		{"TLS listener without a certificate", func(c *Config) { c.KafkaListen = "SASL_SSL://:9094" }, "tls.cert.file"},
+		{"amqps without a certificate", func(c *Config) { c.AMQPTLSListen = ":5671" }, "tls.cert.file"},
+		{"client auth without a CA", func(c *Config) { c.TLS = TLSConfig{CertFile: "c", KeyFile: "k", ClientAuth: "required"} }, "tls.ca.file"},
+		{"unknown client auth", func(c *Config) { c.TLS.ClientAuth = "maybe" }, "tls.client.auth"},
+		{"unknown mechanism", func(c *Config) { c.SASLMechanisms = []string{"GSSAPI"} }, "GSSAPI"},
+		{"negative limit", func(c *Config) { c.Limits.MaxConnections = -1 }, "limits"},
+		{"certificate given", func(c *Config) {
+			c.KafkaListen = "SASL_SSL://:9094"
+			c.TLS = TLSConfig{CertFile: "c", KeyFile: "k", CAFile: "ca", ClientAuth: "requested"}
+		}, ""},
+	}
+	for _, tc := range tests {
+		c := Default()
+		tc.mod(&c)
+		err := c.Validate()
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: err %v, want %q", tc.name, err, tc.wantErr)
+		}
 	}
 }

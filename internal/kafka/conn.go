@@ -111,6 +111,11 @@ func (c *conn) StopReading() {
 
 // Serve runs the connection until it ends (netserve.Conn).
 func (c *conn) Serve() {
+	if !c.tlsHandshake() {
+		c.cancel()
+		c.nc.Close()
+		return
+	}
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

@@ -30,6 +30,18 @@ type Config struct {
 	// the socket (long polls included, as Kafka's total request time),
 	// for metrics. It runs on the connection's writer: keep it cheap.
 	Observer func(apiKey int16, d time.Duration)
+	// SASL makes clients authenticate with SaslHandshake and
+	// SaslAuthenticate before any request but ApiVersions: a
+	// SASL_PLAINTEXT or SASL_SSL listener.
+	SASL bool
+	// SASLMechanisms are the mechanisms offered (sasl.enabled.mechanisms).
+	SASLMechanisms []string
+	// ReauthAfter is connections.max.reauth.ms (KIP-368); zero never
+	// expires a session.
+	ReauthAfter time.Duration
+	// ConnLimit, when set, is shared with the node's other listeners
+	// (max.connections).
+	ConnLimit *netserve.Limit
 	// Faults, when set, lets tests break connections at chosen points.
 	// Production never sets it.
 	Faults Faults
@@ -70,6 +82,7 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 		cfg.MaxRequestBytes = 100 << 20
 	}
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, apis: newAPIIndex(), net: netserve.New("kafka", cfg.Logger)}
+	s.net.SetLimit(cfg.ConnLimit)
 	rand.Read(s.spliceNonce[:])
 	return s
 }

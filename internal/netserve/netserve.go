@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,36 @@ type ConnInfo struct {
 	ConnDetail
 }
 
+// Limit caps the connections of every server it is given to, together:
+// past it a new connection is closed as soon as it is accepted, before a
+// byte is read, as Kafka's max.connections does.
+type Limit struct {
+	max    int64
+	open   atomic.Int64
+	warned atomic.Int64 // unix second of the last warning, to log once a second at most
+}
+
+// NewLimit returns a limit of max connections; max <= 0 is unlimited
+// (nil works too).
+func NewLimit(max int) *Limit { return &Limit{max: int64(max)} }
+
+func (l *Limit) acquire() bool {
+	if l == nil || l.max <= 0 {
+		return true
+	}
+	if l.open.Add(1) > l.max {
+		l.open.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (l *Limit) release() {
+	if l != nil && l.max > 0 {
+		l.open.Add(-1)
+	}
+}
+
 type connMeta struct {
 	remote net.Addr
 	since  time.Time
@@ -70,7 +101,11 @@ type Server struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	limit  *Limit
 }
+
+// SetLimit makes the server share l with others; call before Serve.
+func (s *Server) SetLimit(l *Limit) { s.limit = l }
 
 // New returns a server; name labels its errors and log lines.
 func New(name string, logger *slog.Logger) *Server {
@@ -153,11 +188,19 @@ func (s *Server) Serve(ln net.Listener, newConn func(net.Conn) Conn) error {
 			return fmt.Errorf("%s accept: %w", s.name, err)
 		}
 		delay = 0
+		if !s.limit.acquire() {
+			if now := time.Now().Unix(); s.limit.warned.Swap(now) != now {
+				s.logger.Warn("connection refused: max.connections reached", "listener", s.name, "remote", nc.RemoteAddr().String(), "max", s.limit.max)
+			}
+			nc.Close()
+			continue
+		}
 		c := newConn(nc)
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
 			c.Close()
+			s.limit.release()
 			continue
 		}
 		s.conns[c] = connMeta{remote: nc.RemoteAddr(), since: time.Now()}
@@ -169,6 +212,7 @@ func (s *Server) Serve(ln net.Listener, newConn func(net.Conn) Conn) error {
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
+			s.limit.release()
 		}()
 	}
 }

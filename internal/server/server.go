@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,19 +20,22 @@ import (
 	"github.com/ternmq/tern/internal/netserve"
 	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
+	"github.com/ternmq/tern/internal/tlsconf"
 )
 
 // Node is a running Tern node: the broker core and its listeners.
 type Node struct {
-	cfg     config.Config
-	logger  *slog.Logger
-	Broker  *broker.Broker
-	kafka   *kafka.Server
-	kafkaLn net.Listener
-	amqp    *amqp.Server
-	amqpLn  net.Listener
-	admin   *admin.Server
-	adminLn net.Listener
+	cfg    config.Config
+	logger *slog.Logger
+	Broker *broker.Broker
+	// kafka has one server per Kafka listener, in configuration order;
+	// they differ in security protocol and in the port Metadata
+	// advertises.
+	kafka    []kafkaListener
+	amqp     []amqpListener
+	admin    *admin.Server
+	adminLn  net.Listener
+	adminTLS net.Listener
 	// Metrics is the node's Prometheus registry and hooks.
 	Metrics *admin.Metrics
 	// Progress lists the node's long operations (recovery, topic
@@ -42,12 +47,25 @@ type Node struct {
 	serveCh chan error
 }
 
+type kafkaListener struct {
+	config.KafkaListener
+	srv *kafka.Server
+	ln  net.Listener
+}
+
+type amqpListener struct {
+	srv *amqp.Server
+	ln  net.Listener
+	tls bool
+}
+
 // Option adjusts how a node is assembled; tests use it to inject faults.
 type Option func(*options)
 
 type options struct {
 	kafkaFaults kafka.Faults
 	version     string
+	tlsCheck    time.Duration
 }
 
 // WithVersion names the node's version in the admin API's overview.
@@ -58,6 +76,12 @@ func WithVersion(v string) Option {
 // WithKafkaFaults installs a fault injector in the Kafka listener.
 func WithKafkaFaults(f kafka.Faults) Option {
 	return func(o *options) { o.kafkaFaults = f }
+}
+
+// WithTLSCheckInterval sets how often TLS handshakes look for renewed
+// certificate files (tlsconf.DefaultCheckEvery otherwise); tests shorten it.
+func WithTLSCheckInterval(d time.Duration) Option {
+	return func(o *options) { o.tlsCheck = d }
 }
 
 // Start opens the broker (running crash recovery) and starts the
@@ -77,27 +101,58 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 	if err != nil {
 		return nil, err
 	}
+	// Certificates are loaded before anything listens: a node with a
+	// broken TLS setup must not start half-secured.
+	var tlsCfg *tls.Config
+	if cfg.TLSNeeded() {
+		r, err := tlsconf.New(tlsconf.Files{Cert: cfg.TLS.CertFile, Key: cfg.TLS.KeyFile, CA: cfg.TLS.CAFile, ClientAuth: cfg.TLS.ClientAuth},
+			o.tlsCheck, logger.With("component", "tls"))
+		if err != nil {
+			return nil, err
+		}
+		tlsCfg = r.ServerConfig()
+	}
+	listen := func(what, addr string, secure bool) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s listener: %w", what, err)
+		}
+		if secure {
+			ln = tls.NewListener(ln, tlsCfg)
+		}
+		return ln, nil
+	}
 	metrics := admin.NewMetrics()
 	bcfg.OnSync = metrics.ObserveFsync
 	// Created before broker.Open so that recovery, the longest of these
 	// operations, is reported too.
 	bcfg.Progress = progress.NewRegistry(logger.With("component", "progress"))
-	n := &Node{cfg: cfg, logger: logger, Metrics: metrics, Progress: bcfg.Progress, serveCh: make(chan error, 3)}
-	// The HTTP listener comes first, so that during a long recovery
+	n := &Node{cfg: cfg, logger: logger, Metrics: metrics, Progress: bcfg.Progress, serveCh: make(chan error, 8)}
+	// The HTTP listeners come first, so that during a long recovery
 	// /healthz answers and /readyz says "not ready" rather than the port
 	// refusing connections.
-	if cfg.HTTPListen != "" {
-		hln, err := net.Listen("tcp", cfg.HTTPListen)
-		if err != nil {
-			return nil, fmt.Errorf("http listener: %w", err)
-		}
-		n.adminLn = hln
+	if cfg.HTTPListen != "" || cfg.HTTPTLSListen != "" {
 		n.admin = admin.New(admin.Config{
 			Logger: logger.With("component", "http"), Ready: n.ready.Load, Progress: n.Progress,
 			Version: o.version,
 		}, metrics)
-		go func() { n.serveCh <- n.admin.Serve(hln) }()
-		logger.Info("http listener started", "addr", hln.Addr().String(), "endpoints", "/ (console) /api /healthz /readyz /metrics")
+		for _, l := range []struct {
+			addr   string
+			ln     *net.Listener
+			secure bool
+		}{{cfg.HTTPListen, &n.adminLn, false}, {cfg.HTTPTLSListen, &n.adminTLS, true}} {
+			if l.addr == "" {
+				continue
+			}
+			hln, err := listen("http", l.addr, l.secure)
+			if err != nil {
+				n.Shutdown()
+				return nil, err
+			}
+			*l.ln = hln
+			go func() { n.serveCh <- n.admin.Serve(hln) }()
+			logger.Info("http listener started", "addr", hln.Addr().String(), "tls", l.secure, "endpoints", "/ (console) /api /healthz /readyz /metrics")
+		}
 	}
 	started := time.Now()
 	b, err := broker.Open(bcfg)
@@ -107,72 +162,162 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 	}
 	n.Broker = b
 	logger.Info("broker opened", "data_dir", cfg.DataDir, "fsync", cfg.Log.Fsync, "took", time.Since(started).Round(time.Millisecond))
-	ln, err := net.Listen("tcp", cfg.KafkaListen)
-	if err != nil {
-		n.Shutdown()
-		return nil, fmt.Errorf("kafka listener: %w", err)
-	}
-	ks := kafka.NewServer(kafka.Config{
-		AdvertisedHost:  cfg.AdvertisedHost,
-		MaxRequestBytes: cfg.MaxRequestBytes,
-		Logger:          logger.With("component", "kafka"),
-		Faults:          o.kafkaFaults,
-		Observer:        metrics.ObserveKafkaRequest,
-	}, b)
-	n.kafka, n.kafkaLn = ks, ln
-	go func() { n.serveCh <- ks.Serve(ln) }()
-	logger.Info("kafka listener started", "addr", ln.Addr().String())
-	if cfg.AMQPListen != "" {
-		aln, err := net.Listen("tcp", cfg.AMQPListen)
+	connLimit := netserve.NewLimit(cfg.Limits.MaxConnections)
+	kls, _ := cfg.KafkaListeners() // validated above
+	for _, kl := range kls {
+		ln, err := listen("kafka", kl.Addr, kl.TLS())
 		if err != nil {
 			n.Shutdown()
-			return nil, fmt.Errorf("amqp listener: %w", err)
+			return nil, err
 		}
-		n.amqpLn = aln
-		n.amqp = amqp.NewServer(amqp.Config{
-			Logger: logger.With("component", "amqp"),
+		ks := kafka.NewServer(kafka.Config{
+			AdvertisedHost:  cfg.AdvertisedHost,
+			MaxRequestBytes: cfg.MaxRequestBytes,
+			Logger:          logger.With("component", "kafka", "listener", kl.Security),
+			Faults:          o.kafkaFaults,
+			Observer:        metrics.ObserveKafkaRequest,
+			SASL:            kl.SASL(),
+			SASLMechanisms:  cfg.SASLMechanisms,
+			ReauthAfter:     cfg.ReauthAfter,
+			ConnLimit:       connLimit,
 		}, b)
-		go func() { n.serveCh <- n.amqp.Serve(aln) }()
-		logger.Info("amqp listener started", "addr", aln.Addr().String())
+		n.kafka = append(n.kafka, kafkaListener{KafkaListener: kl, srv: ks, ln: ln})
+		go func() { n.serveCh <- ks.Serve(ln) }()
+		logger.Info("kafka listener started", "addr", ln.Addr().String(), "security", kl.Security)
 	}
-	conns := map[string]func() int{"kafka": ks.Conns}
-	if n.amqp != nil {
-		conns["amqp"] = n.amqp.Conns
+	for _, l := range []struct {
+		addr   string
+		secure bool
+	}{{cfg.AMQPListen, false}, {cfg.AMQPTLSListen, true}} {
+		if l.addr == "" {
+			continue
+		}
+		aln, err := listen("amqp", l.addr, l.secure)
+		if err != nil {
+			n.Shutdown()
+			return nil, err
+		}
+		as := amqp.NewServer(amqp.Config{
+			Logger:    logger.With("component", "amqp"),
+			ConnLimit: connLimit,
+		}, b)
+		n.amqp = append(n.amqp, amqpListener{srv: as, ln: aln, tls: l.secure})
+		go func() { n.serveCh <- as.Serve(aln) }()
+		logger.Info("amqp listener started", "addr", aln.Addr().String(), "tls", l.secure)
+	}
+	conns := map[string]func() int{"kafka": n.kafkaConns}
+	if len(n.amqp) > 0 {
+		conns["amqp"] = n.amqpConns
 	}
 	metrics.Watch(b, conns)
 	if n.admin != nil {
-		backend := admin.Backend{
-			Broker:      b,
-			Connections: map[string]func() []netserve.ConnInfo{"kafka": ks.ConnInfos},
-			Listeners:   []admin.Listener{{Protocol: "kafka", Addr: ln.Addr()}, {Protocol: "http", Addr: n.adminLn.Addr()}},
-		}
-		if n.amqp != nil {
-			backend.Connections["amqp"] = n.amqp.ConnInfos
-			backend.Listeners = append(backend.Listeners, admin.Listener{Protocol: "amqp", Addr: n.amqpLn.Addr()})
-		}
-		n.admin.Attach(backend)
+		n.admin.Attach(n.backend())
 	}
 	n.ready.Store(true)
 	return n, nil
 }
 
-// HTTPAddr is the address the HTTP listener is bound to ("" if off).
-func (n *Node) HTTPAddr() string {
-	if n.adminLn == nil {
-		return ""
+// backend is what the admin API sees of the node.
+func (n *Node) backend() admin.Backend {
+	bk := admin.Backend{
+		Broker: n.Broker,
+		Connections: map[string]func() []netserve.ConnInfo{"kafka": func() []netserve.ConnInfo {
+			var out []netserve.ConnInfo
+			for _, k := range n.kafka {
+				out = append(out, k.srv.ConnInfos()...)
+			}
+			return out
+		}},
 	}
-	return n.adminLn.Addr().String()
+	for _, k := range n.kafka {
+		proto := "kafka"
+		if k.Security != config.Plaintext {
+			proto += "/" + strings.ToLower(k.Security)
+		}
+		bk.Listeners = append(bk.Listeners, admin.Listener{Protocol: proto, Addr: k.ln.Addr()})
+	}
+	if len(n.amqp) > 0 {
+		bk.Connections["amqp"] = func() []netserve.ConnInfo {
+			var out []netserve.ConnInfo
+			for _, a := range n.amqp {
+				out = append(out, a.srv.ConnInfos()...)
+			}
+			return out
+		}
+	}
+	// RabbitMQ's names for its listeners.
+	for _, a := range n.amqp {
+		proto := "amqp"
+		if a.tls {
+			proto = "amqp/ssl"
+		}
+		bk.Listeners = append(bk.Listeners, admin.Listener{Protocol: proto, Addr: a.ln.Addr()})
+	}
+	if n.adminLn != nil {
+		bk.Listeners = append(bk.Listeners, admin.Listener{Protocol: "http", Addr: n.adminLn.Addr()})
+	}
+	if n.adminTLS != nil {
+		bk.Listeners = append(bk.Listeners, admin.Listener{Protocol: "https", Addr: n.adminTLS.Addr()})
+	}
+	return bk
 }
 
-// KafkaAddr is the address the Kafka listener is bound to.
-func (n *Node) KafkaAddr() string { return n.kafkaLn.Addr().String() }
+func (n *Node) kafkaConns() int {
+	total := 0
+	for _, k := range n.kafka {
+		total += k.srv.Conns()
+	}
+	return total
+}
 
-// AMQPAddr is the address the AMQP listener is bound to ("" if off).
-func (n *Node) AMQPAddr() string {
-	if n.amqpLn == nil {
+func (n *Node) amqpConns() int {
+	total := 0
+	for _, a := range n.amqp {
+		total += a.srv.Conns()
+	}
+	return total
+}
+
+// HTTPAddr is the address the HTTP listener is bound to ("" if off).
+func (n *Node) HTTPAddr() string { return addrOf(n.adminLn) }
+
+// HTTPSAddr is the address the HTTPS listener is bound to ("" if off).
+func (n *Node) HTTPSAddr() string { return addrOf(n.adminTLS) }
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
 		return ""
 	}
-	return n.amqpLn.Addr().String()
+	return ln.Addr().String()
+}
+
+// KafkaAddr is the address of the first Kafka listener.
+func (n *Node) KafkaAddr() string { return n.kafka[0].ln.Addr().String() }
+
+// KafkaListeners are the Kafka listeners with the addresses they are
+// bound to, in configuration order.
+func (n *Node) KafkaListeners() []config.KafkaListener {
+	out := make([]config.KafkaListener, len(n.kafka))
+	for i, k := range n.kafka {
+		out[i] = config.KafkaListener{Security: k.Security, Addr: k.ln.Addr().String()}
+	}
+	return out
+}
+
+// AMQPAddr is the address the AMQP listener is bound to ("" if off).
+func (n *Node) AMQPAddr() string { return n.amqpAddr(false) }
+
+// AMQPSAddr is the address the AMQP-over-TLS listener is bound to ("" if
+// off).
+func (n *Node) AMQPSAddr() string { return n.amqpAddr(true) }
+
+func (n *Node) amqpAddr(secure bool) string {
+	for _, a := range n.amqp {
+		if a.tls == secure {
+			return a.ln.Addr().String()
+		}
+	}
+	return ""
 }
 
 // Wait blocks until ctx ends (the caller's signal) or a listener fails.
@@ -194,11 +339,11 @@ func (n *Node) Shutdown() error {
 	n.ready.Store(false)
 	var err error
 	// Start calls Shutdown on a half-started node too: stop what exists.
-	if n.kafka != nil {
-		err = n.kafka.Shutdown(ctx)
+	for _, k := range n.kafka {
+		err = errors.Join(err, k.srv.Shutdown(ctx))
 	}
-	if n.amqp != nil {
-		err = errors.Join(err, n.amqp.Shutdown(ctx))
+	for _, a := range n.amqp {
+		err = errors.Join(err, a.srv.Shutdown(ctx))
 	}
 	if n.admin != nil {
 		err = errors.Join(err, n.admin.Shutdown(ctx))
@@ -246,6 +391,8 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		DefaultUser:            cfg.DefaultUser,
 		DefaultPass:            cfg.DefaultPass,
 		LoopbackUsers:          cfg.LoopbackUsers,
+		LoginFailuresPerMinute: cfg.Limits.AuthFailuresPerMinute,
+		MaxConnectionsPerUser:  cfg.Limits.MaxConnectionsPerUser,
 	}, nil
 }
 

@@ -3,12 +3,14 @@ package testbroker
 import (
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ternmq/tern/internal/config"
 	"github.com/ternmq/tern/internal/kafka"
 	"github.com/ternmq/tern/internal/server"
+	"github.com/ternmq/tern/internal/tlsconf/tlstest"
 )
 
 // Broker is an in-process Tern node on 127.0.0.1 with its own data
@@ -25,8 +27,53 @@ type Broker struct {
 	AMQPAddr, AMQPURL string
 	// HTTPAddr is the operators' HTTP listener (health, metrics).
 	HTTPAddr string
+	// AMQPSAddr and HTTPSAddr are the TLS listeners, when configured.
+	AMQPSAddr, HTTPSAddr string
+	// CA signed the node's certificate with WithTLS; it issues client
+	// certificates too.
+	CA *tlstest.CA
 	// Dir is the data directory; it survives Restart.
 	Dir string
+	// kafkaAddrs are the Kafka listeners' addresses by security protocol.
+	kafkaAddrs map[string]string
+}
+
+// WithTLS gives the node a certificate for localhost signed by a fresh
+// test CA (b.CA), client certificates checked as clientAuth (none,
+// requested or required), and TLS listeners for AMQP and HTTP; add SSL
+// or SASL_SSL Kafka listeners with WithKafkaListeners. Certificate files
+// are checked for renewal every 50 ms.
+func WithTLS(clientAuth string) Option {
+	return func(b *Broker) {
+		b.CA = tlstest.NewCA(b.t, b.t.TempDir())
+		srv := b.CA.Server("server")
+		b.cfg.TLS = config.TLSConfig{CertFile: srv.CertFile, KeyFile: srv.KeyFile, CAFile: b.CA.CAFile, ClientAuth: clientAuth}
+		b.cfg.AMQPTLSListen = "127.0.0.1:0"
+		b.cfg.HTTPTLSListen = "127.0.0.1:0"
+		b.srvOpts = append(b.srvOpts, server.WithTLSCheckInterval(50*time.Millisecond))
+	}
+}
+
+// WithKafkaListeners replaces the Kafka listeners with one per security
+// protocol given (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), each on an
+// ephemeral port; KafkaAddr finds them.
+func WithKafkaListeners(security ...string) Option {
+	return func(b *Broker) {
+		var ls []string
+		for _, s := range security {
+			ls = append(ls, s+"://127.0.0.1:0")
+		}
+		b.cfg.KafkaListen = strings.Join(ls, ",")
+	}
+}
+
+// KafkaAddr is the address of the Kafka listener of a security protocol.
+func (b *Broker) KafkaAddr(security string) string {
+	a, ok := b.kafkaAddrs[security]
+	if !ok {
+		b.t.Fatalf("no %s Kafka listener", security)
+	}
+	return a
 }
 
 // Option adjusts the test node before start.
@@ -73,14 +120,23 @@ func (b *Broker) start() {
 	b.Addr = n.KafkaAddr()
 	b.AMQPAddr = n.AMQPAddr()
 	b.HTTPAddr = n.HTTPAddr()
+	b.AMQPSAddr, b.HTTPSAddr = n.AMQPSAddr(), n.HTTPSAddr()
 	b.AMQPURL = "amqp://guest:guest@" + b.AMQPAddr + "/"
 	// Keep the ports across restarts so clients reconnect to the same seed.
-	b.cfg.KafkaListen = b.Addr
-	if b.AMQPAddr != "" {
-		b.cfg.AMQPListen = b.AMQPAddr
+	b.kafkaAddrs = map[string]string{}
+	var ls []string
+	for _, l := range n.KafkaListeners() {
+		b.kafkaAddrs[l.Security] = l.Addr
+		ls = append(ls, l.Security+"://"+l.Addr)
 	}
-	if b.HTTPAddr != "" {
-		b.cfg.HTTPListen = b.HTTPAddr
+	b.cfg.KafkaListen = strings.Join(ls, ",")
+	for _, a := range []struct {
+		addr string
+		cfg  *string
+	}{{b.AMQPAddr, &b.cfg.AMQPListen}, {b.HTTPAddr, &b.cfg.HTTPListen}, {b.AMQPSAddr, &b.cfg.AMQPTLSListen}, {b.HTTPSAddr, &b.cfg.HTTPTLSListen}} {
+		if a.addr != "" {
+			*a.cfg = a.addr
+		}
 	}
 }
 
