@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/ternmq/tern/internal/amqp/spec"
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/netserve"
+	"github.com/ternmq/tern/internal/tlsconf"
 )
 
 // handshakeTimeout bounds the time from TCP accept to connection.open.
@@ -45,6 +47,8 @@ type conn struct {
 	heartbeat time.Duration
 	vhost     *broker.VHost
 	user      string
+	// releaseUser frees the user's connection slot (max.connections.per.user).
+	releaseUser func()
 	// detail is who is on the connection, set once it is open, for the
 	// admin API (read from another goroutine).
 	detail atomic.Pointer[netserve.ConnDetail]
@@ -118,6 +122,9 @@ func (c *conn) Serve() {
 		c.logger.Info("closing amqp connection", "user", c.user, "err", err)
 	}
 	c.s.track(c, false)
+	if c.releaseUser != nil {
+		c.releaseUser()
+	}
 	c.closeChannels()
 	if c.vhost != nil {
 		c.vhost.ConnectionClosed(context.Background(), c.id)
@@ -472,17 +479,19 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		Mechanisms: "PLAIN AMQPLAIN",
 		Locales:    "en_US",
 	}
+	// The TLS handshake is over by now (the protocol header came through
+	// it): a verified client certificate offers EXTERNAL.
+	certUser := peerCertUser(c.nc)
+	if certUser != "" {
+		start.Mechanisms += " EXTERNAL"
+	}
 	c.sendMethod(0, start)
 	startOK, err := expectMethod[*spec.ConnectionStartOK](c, br)
 	if err != nil {
 		return err
 	}
-	user, pass, err := parseCredentials(startOK.Mechanism, startOK.Response)
+	user, err := c.login(startOK, certUser)
 	if err != nil {
-		c.closeWith(newError(spec.AccessRefused, startOK, "%v", err))
-		return err
-	}
-	if err := c.authenticate(user, pass); err != nil {
 		c.closeWith(newError(spec.AccessRefused, startOK, "%v", err))
 		return err
 	}
@@ -517,6 +526,13 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		c.closeWith(e)
 		return e
 	}
+	release, err := c.s.broker.Connected(c.user)
+	if err != nil {
+		e := newError(spec.NotAllowed, open, "Connection refused for user '%s': user connection limit is reached", c.user)
+		c.closeWith(e)
+		return e
+	}
+	c.releaseUser = release
 	c.vhost = v
 	if caps, ok := startOK.ClientProperties["capabilities"].(spec.Table); ok {
 		c.canBlock, _ = caps["connection.blocked"].(bool)
@@ -594,9 +610,40 @@ func parseCredentials(mechanism, response string) (string, string, error) {
 	}
 }
 
-func (c *conn) authenticate(user, pass string) error {
+// login checks connection.start-ok's credentials and returns the user:
+// a password (PLAIN, AMQPLAIN), or the client certificate's common name
+// (EXTERNAL, which RabbitMQ's rabbitmq_auth_mechanism_ssl provides),
+// which must name an existing user.
+func (c *conn) login(startOK *spec.ConnectionStartOK, certUser string) (string, error) {
 	remote, _ := netip.ParseAddrPort(c.nc.RemoteAddr().String())
-	if _, err := c.s.broker.Authenticate(user, pass, remote.Addr()); err != nil {
+	if startOK.Mechanism == "EXTERNAL" {
+		if certUser == "" {
+			return "", fmt.Errorf("EXTERNAL needs a verified client certificate")
+		}
+		if _, err := c.s.broker.AuthenticateExternal(certUser, remote.Addr()); err != nil {
+			return "", fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL; user %q", certUser)
+		}
+		return certUser, nil
+	}
+	user, pass, err := parseCredentials(startOK.Mechanism, startOK.Response)
+	if err != nil {
+		return "", err
+	}
+	return user, c.authenticate(remote, user, pass, startOK.Mechanism)
+}
+
+// peerCertUser is the common name of a TLS peer's verified certificate.
+func peerCertUser(nc net.Conn) string {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return ""
+	}
+	name, _ := tlsconf.PeerName(tc.ConnectionState())
+	return name
+}
+
+func (c *conn) authenticate(remote netip.AddrPort, user, pass, mechanism string) error {
+	if _, err := c.s.broker.AuthenticateMechanism(user, pass, remote.Addr(), mechanism); err != nil {
 		if errors.Is(err, broker.ErrAccessRefused) {
 			return fmt.Errorf("user '%s' can only connect via localhost", user)
 		}

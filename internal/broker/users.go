@@ -282,6 +282,26 @@ func (b *Broker) authenticate(name, password string, remote netip.Addr, mechanis
 	return UserInfo{Name: r.Name, Tags: slices.Clone(r.Tags)}, nil
 }
 
+// AuthenticateExternal logs in a user who proved who they are outside
+// the protocol (a verified TLS client certificate naming them): the user
+// must exist, and the loopback and login-failure rules apply as to a
+// password login.
+func (b *Broker) AuthenticateExternal(name string, remote netip.Addr) (UserInfo, error) {
+	if err := b.logins.allow(remote, name, "EXTERNAL"); err != nil {
+		return UserInfo{}, err
+	}
+	u, err := b.User(name)
+	if err != nil {
+		b.logins.failed(remote, name, "EXTERNAL", errors.New("no such user"))
+		return UserInfo{}, fmt.Errorf("%w: user %q", ErrAuthentication, name)
+	}
+	if err := b.CheckLoopback(name, remote); err != nil {
+		b.logins.failed(remote, name, "EXTERNAL", err)
+		return UserInfo{}, err
+	}
+	return u, nil
+}
+
 // checkPassword derives the stored key of any mechanism the user has a
 // credential for (a user made through Kafka's AlterUserScramCredentials
 // may have only one) and compares it in constant time.

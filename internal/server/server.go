@@ -262,6 +262,15 @@ func (n *Node) backend() admin.Backend {
 	return bk
 }
 
+// ConnInfos lists the open client connections of every protocol.
+func (n *Node) ConnInfos() []netserve.ConnInfo {
+	var out []netserve.ConnInfo
+	for _, f := range n.backend().Connections {
+		out = append(out, f()...)
+	}
+	return out
+}
+
 func (n *Node) kafkaConns() int {
 	total := 0
 	for _, k := range n.kafka {
