@@ -621,7 +621,7 @@ func (c *conn) login(startOK *spec.ConnectionStartOK, certUser string) (string, 
 			return "", fmt.Errorf("EXTERNAL needs a verified client certificate")
 		}
 		if _, err := c.s.broker.AuthenticateExternal(certUser, remote.Addr()); err != nil {
-			return "", fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL; user %q", certUser)
+			return "", fmt.Errorf("Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.")
 		}
 		return certUser, nil
 	}
@@ -647,7 +647,10 @@ func (c *conn) authenticate(remote netip.AddrPort, user, pass, mechanism string)
 		if errors.Is(err, broker.ErrAccessRefused) {
 			return fmt.Errorf("user '%s' can only connect via localhost", user)
 		}
-		return fmt.Errorf("ACCESS_REFUSED - Login was refused using authentication mechanism; user %q", user)
+		if errors.Is(err, broker.ErrLoginThrottled) {
+			return fmt.Errorf("Login was refused: too many failed logins from this address; wait a minute")
+		}
+		return fmt.Errorf("Login was refused using authentication mechanism %s. For details see the broker logfile.", mechanism)
 	}
 	return nil
 }

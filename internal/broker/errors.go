@@ -36,6 +36,9 @@ var (
 	ErrAuthentication     = errors.New("authentication failed")
 	ErrResourceLocked     = errors.New("resource locked")
 	ErrCommandInvalid     = errors.New("command invalid")
+	// ErrLoginThrottled wraps ErrAuthentication for a login refused
+	// unchecked because its address failed too often (logins.go).
+	ErrLoginThrottled = errors.New("too many failed logins")
 	// ErrLimitReached is a configured limit (connections per user) hit.
 	ErrLimitReached = errors.New("limit reached")
 )

@@ -71,7 +71,7 @@ func (g *loginGuard) allow(addr netip.Addr, user, mechanism string) error {
 		g.logger.Warn("too many failed logins; refusing this address's logins for the rest of the minute",
 			"remote", addr.String(), "failures", w.failures, "user", user, "mechanism", mechanism)
 	}
-	return fmt.Errorf("%w: too many failed logins from %s; try again in %s", ErrAuthentication, addr, (time.Minute - now.Sub(w.start)).Round(time.Second))
+	return fmt.Errorf("%w: %w from %s; try again in %s", ErrAuthentication, ErrLoginThrottled, addr, (time.Minute - now.Sub(w.start)).Round(time.Second))
 }
 
 // failed counts and logs a failed login. The log names who and from
