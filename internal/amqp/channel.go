@@ -24,7 +24,10 @@ type channel struct {
 	pendingHdr  []byte
 	pendingProp spec.Properties
 	pendingSize uint64
-	body        []byte
+	// reserved is pendingSize while the body is being received, counted
+	// in the connection's bodyBytes.
+	reserved uint64
+	body     []byte
 
 	closing bool // channel.close sent; waiting for close-ok
 
@@ -118,6 +121,7 @@ func (ch *channel) closeWith(e *amqpError) {
 // release cancels the channel's consumers and returns its unacked
 // messages to their queues, marked redelivered.
 func (ch *channel) release() {
+	ch.unreserve()
 	if ch.confirms != nil {
 		ch.confirms.close()
 	}
@@ -240,6 +244,15 @@ func (ch *channel) contentHeader(payload []byte) error {
 		ch.pending = nil
 		return newError(spec.PreconditionFailed, m, "message size %d is larger than configured max size %d", h.BodySize, ch.c.s.cfg.MaxMessageBytes)
 	}
+	if c := ch.c; h.BodySize > 0 {
+		if c.bodyBytes > 0 && c.bodyBytes+h.BodySize > c.s.cfg.ConnMemory {
+			m := ch.pending
+			ch.pending = nil
+			return newError(spec.PreconditionFailed, m, "message of %d bytes refused: this connection is already receiving %d bytes of message bodies (max.connection.memory %d)", h.BodySize, c.bodyBytes, c.s.cfg.ConnMemory)
+		}
+		c.bodyBytes += h.BodySize
+		ch.reserved = h.BodySize
+	}
 	// Frame payloads are freshly allocated per frame and never reused,
 	// so the header and (below) a one-frame body are kept without a copy.
 	ch.pendingHdr = payload
@@ -274,7 +287,14 @@ func (ch *channel) contentBody(payload []byte) error {
 	return nil
 }
 
+// unreserve returns the channel's share of the connection's body budget.
+func (ch *channel) unreserve() {
+	ch.c.bodyBytes -= ch.reserved
+	ch.reserved = 0
+}
+
 func (ch *channel) publishComplete() error {
+	ch.unreserve()
 	m, hdr, props, body := ch.pending, ch.pendingHdr, ch.pendingProp, ch.body
 	ch.pending, ch.pendingHdr, ch.body = nil, nil, nil
 	if gate := ch.c.s.publishGate(); gate != nil {

@@ -47,6 +47,9 @@ type conn struct {
 	heartbeat time.Duration
 	vhost     *broker.VHost
 	user      string
+	// bodyBytes is the declared size of the message bodies being
+	// received on all channels; only the reader touches it.
+	bodyBytes uint64
 	// releaseUser frees the user's connection slot (max.connections.per.user).
 	releaseUser func()
 	// detail is who is on the connection, set once it is open, for the

@@ -1,6 +1,7 @@
 package amqp_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,6 +10,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/ternmq/tern/internal/amqp/spec"
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/config"
 	"github.com/ternmq/tern/internal/testbroker"
@@ -118,5 +120,67 @@ func TestConnectionsPerUserLimit(t *testing.T) {
 			t.Fatalf("after the first closed: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestConnectionMemoryBoundsBodiesInProgress: with max.connection.memory
+// at 1000 bytes, a publish whose body would take the bodies being
+// received on the connection past it is refused with 406 on its channel,
+// while the one in progress completes; a message alone may be larger,
+// and completed bodies give their share back.
+func TestConnectionMemoryBoundsBodiesInProgress(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithConfig(func(c *config.Config) { c.Limits.ConnectionMemory = 1000 }))
+	r := dialRaw(t, b.AMQPAddr)
+	r.handshake()
+	for ch := uint16(1); ch <= 4; ch++ {
+		r.send(ch, &spec.ChannelOpen{})
+		if _, m := r.next(); m.Name() != "channel.open-ok" {
+			t.Fatalf("got %s", m.Name())
+		}
+	}
+	r.send(1, &spec.QueueDeclare{Queue: "mem-q"})
+	r.next()
+	header := func(ch uint16, size uint64) {
+		r.send(ch, &spec.BasicPublish{RoutingKey: "mem-q"})
+		h, err := spec.AppendHeaderFrame(nil, ch, &spec.ContentHeader{ClassID: spec.ClassBasic, BodySize: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.write(h)
+	}
+	body := func(ch uint16, n int) {
+		f, err := spec.AppendFrame(nil, spec.Frame{Type: spec.FrameBody, Channel: ch, Payload: bytes.Repeat([]byte{'x'}, n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.write(f)
+	}
+	header(1, 800)
+	body(1, 400)
+	header(2, 300) // 800 + 300 > 1000
+	r.expectChannelClose(2, spec.PreconditionFailed)
+	body(1, 400) // the first completes
+	header(3, 1200)
+	body(3, 1200)  // alone, larger than the limit: allowed
+	header(4, 900) // the budget was given back by both
+	body(4, 900)
+	for _, want := range []int{800, 1200, 900} {
+		r.send(1, &spec.BasicGet{Queue: "mem-q", NoAck: true})
+		if _, m := r.next(); m.Name() != "basic.get-ok" {
+			t.Fatalf("basic.get: %s, want a %d-byte message", m.Name(), want)
+		}
+		got := 0
+		for got < want {
+			f, err := spec.ReadFrame(r.br, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type == spec.FrameBody {
+				got += len(f.Payload)
+			}
+		}
+		if got != want {
+			t.Fatalf("got a %d-byte body, want %d", got, want)
+		}
 	}
 }

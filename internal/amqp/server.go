@@ -23,6 +23,11 @@ type Config struct {
 	Heartbeat time.Duration
 	// MaxMessageBytes caps a message body. Zero means 128 MiB.
 	MaxMessageBytes uint64
+	// ConnMemory bounds the bytes of message bodies one connection may
+	// be receiving at once across its channels (max.connection.memory):
+	// a publish that would pass it is refused with 406. One message alone
+	// may exceed it. Zero means MaxMessageBytes.
+	ConnMemory uint64
 	// ConnLimit, when set, is shared with the node's other listeners
 	// (max.connections).
 	ConnLimit *netserve.Limit
@@ -63,6 +68,9 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 		cfg.MaxMessageBytes = 128 << 20
 	}
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
+	if cfg.ConnMemory == 0 {
+		cfg.ConnMemory = cfg.MaxMessageBytes
+	}
 	s.net.SetLimit(cfg.ConnLimit)
 	b.OnResourceAlarm(s.onAlarm)
 	return s

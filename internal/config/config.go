@@ -113,6 +113,12 @@ type Limits struct {
 	// MaxConnectionsPerUser caps one user's open connections; 0 is
 	// unlimited.
 	MaxConnectionsPerUser int
+	// ConnectionMemory bounds the client data one connection may have
+	// buffered in the broker: Kafka requests read but not yet answered,
+	// AMQP message bodies being received. One request or message alone
+	// may exceed it (up to max.request.bytes or the AMQP message size
+	// cap), so a client is never stuck.
+	ConnectionMemory int64
 	// AuthFailuresPerMinute is how many failed logins one address may
 	// make in a minute before its further attempts are refused
 	// unchecked until the minute passes; 0 is unlimited.
@@ -210,7 +216,7 @@ func Default() Config {
 		HTTPListen:     ":15672",
 		TLS:            TLSConfig{ClientAuth: "none"},
 		SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"},
-		Limits:         Limits{AuthFailuresPerMinute: 30},
+		Limits:         Limits{AuthFailuresPerMinute: 30, ConnectionMemory: 100 << 20},
 		DefaultUser:    "guest",
 		DefaultPass:    "guest",
 		LoopbackUsers:  []string{"guest"},
@@ -278,7 +284,7 @@ func (c Config) Validate() error {
 	if c.ReauthAfter < 0 {
 		bad("connections.max.reauth.ms must not be negative")
 	}
-	if c.Limits.MaxConnections < 0 || c.Limits.MaxConnectionsPerUser < 0 || c.Limits.AuthFailuresPerMinute < 0 {
+	if c.Limits.MaxConnections < 0 || c.Limits.MaxConnectionsPerUser < 0 || c.Limits.AuthFailuresPerMinute < 0 || c.Limits.ConnectionMemory < 0 {
 		bad("limits must not be negative")
 	}
 	if c.DefaultUser == "" {

@@ -45,6 +45,7 @@ func settings() []setting {
 		dur("connections.max.reauth.ms", "SASL session lifetime on Kafka listeners (KIP-368); 0 never expires", func(c *Config) *time.Duration { return &c.ReauthAfter }),
 		integer("max.connections", "most open client connections, all protocols together (0 unlimited)", func(c *Config) *int { return &c.Limits.MaxConnections }),
 		integer("max.connections.per.user", "most open connections of one user (0 unlimited)", func(c *Config) *int { return &c.Limits.MaxConnectionsPerUser }),
+		i64("max.connection.memory", "bytes of requests and message bodies one connection may have in flight (one alone may exceed it)", func(c *Config) *int64 { return &c.Limits.ConnectionMemory }),
 		integer("auth.failures.per.minute", "failed logins one address may make per minute before the next are refused (0 unlimited)", func(c *Config) *int { return &c.Limits.AuthFailuresPerMinute }),
 		str("default.user", "administrator created when the data directory has never had users", func(c *Config) *string { return &c.DefaultUser }),
 		str("default.pass", "password of the default user", func(c *Config) *string { return &c.DefaultPass }),

@@ -151,7 +151,7 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > c.s.cfg.MaxRequestBytes {
 			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", size, c.s.cfg.MaxRequestBytes)
 		}
-		for c.inflightBytes.Load() > 0 && c.inflightBytes.Load()+int64(size) > int64(c.s.cfg.MaxRequestBytes) {
+		for c.inflightBytes.Load() > 0 && c.inflightBytes.Load()+int64(size) > c.s.cfg.ConnMemory {
 			select {
 			case <-c.released:
 			case <-c.ctx.Done():

@@ -39,6 +39,10 @@ type Config struct {
 	// ReauthAfter is connections.max.reauth.ms (KIP-368); zero never
 	// expires a session.
 	ReauthAfter time.Duration
+	// ConnMemory bounds the bytes of requests one connection has read
+	// but not answered (max.connection.memory); the reader waits past
+	// it. One request alone may exceed it. Zero means MaxRequestBytes.
+	ConnMemory int64
 	// ConnLimit, when set, is shared with the node's other listeners
 	// (max.connections).
 	ConnLimit *netserve.Limit
@@ -80,6 +84,9 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 	}
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = 100 << 20
+	}
+	if cfg.ConnMemory <= 0 {
+		cfg.ConnMemory = int64(cfg.MaxRequestBytes)
 	}
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, apis: newAPIIndex(), net: netserve.New("kafka", cfg.Logger)}
 	s.net.SetLimit(cfg.ConnLimit)

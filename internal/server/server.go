@@ -180,6 +180,7 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 			SASLMechanisms:  cfg.SASLMechanisms,
 			ReauthAfter:     cfg.ReauthAfter,
 			ConnLimit:       connLimit,
+			ConnMemory:      cfg.Limits.ConnectionMemory,
 		}, b)
 		n.kafka = append(n.kafka, kafkaListener{KafkaListener: kl, srv: ks, ln: ln})
 		go func() { n.serveCh <- ks.Serve(ln) }()
@@ -198,8 +199,9 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 			return nil, err
 		}
 		as := amqp.NewServer(amqp.Config{
-			Logger:    logger.With("component", "amqp"),
-			ConnLimit: connLimit,
+			Logger:     logger.With("component", "amqp"),
+			ConnLimit:  connLimit,
+			ConnMemory: uint64(cfg.Limits.ConnectionMemory),
 		}, b)
 		n.amqp = append(n.amqp, amqpListener{srv: as, ln: aln, tls: l.secure})
 		go func() { n.serveCh <- as.Serve(aln) }()
