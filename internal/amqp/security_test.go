@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +183,22 @@ func TestConnectionMemoryBoundsBodiesInProgress(t *testing.T) {
 		if got != want {
 			t.Fatalf("got a %d-byte body, want %d", got, want)
 		}
+	}
+}
+
+// TestFailedLoginsAreThrottled: past auth.failures.per.minute wrong
+// passwords from one address, even the right password is refused for the
+// rest of the minute, and the refusal says why.
+func TestFailedLoginsAreThrottled(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithConfig(func(c *config.Config) { c.Limits.AuthFailuresPerMinute = 2 }))
+	for range 2 {
+		if _, err := amqp.Dial("amqp://guest:wrong@" + b.AMQPAddr + "/"); err == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	_, err := amqp.Dial(b.AMQPURL)
+	var aerr *amqp.Error
+	if !errors.As(err, &aerr) || aerr.Code != amqp.AccessRefused || !strings.Contains(aerr.Reason, "too many failed logins") {
+		t.Fatalf("right password after the limit: %v", err)
 	}
 }
