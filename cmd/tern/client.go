@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -92,7 +95,21 @@ func (a *cli) client(cmd *cobra.Command) (*client, error) {
 	if a.timeout <= 0 {
 		return nil, usageErrorf("--timeout must be positive")
 	}
+	caFile, caFrom := pick("cacert", "TERN_CACERT", a.caCert)
+	var tlsCfg *tls.Config
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", caFrom, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErrorf("%s: %s holds no PEM certificate", caFrom, caFile)
+		}
+		tlsCfg = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	tr := &http.Transport{
+		TLSClientConfig:     tlsCfg,
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 4,
@@ -237,6 +254,8 @@ func (c *client) explainTransport(ctx context.Context, r request, err error) err
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &reachError{fmt.Errorf("Tern's admin API at %s did not answer %s %s within %s (raise --timeout, or check the node with \"tern cluster status\"): %w",
 			c.server(), r.method, r.path, c.timeout+r.wait, err)}
+	case errors.As(err, new(x509.UnknownAuthorityError)) || errors.As(err, new(*tls.CertificateVerificationError)):
+		return &reachError{fmt.Errorf("Tern's admin API at %s has a certificate this machine does not trust (pass its CA file with --cacert or TERN_CACERT): %w", c.server(), err)}
 	case errors.Is(err, syscall.ECONNREFUSED) || isDNSError(err):
 		return &reachError{fmt.Errorf("cannot reach Tern's admin API at %s (is \"tern serve\" running? set --server or TERN_SERVER): %w", c.server(), err)}
 	default:

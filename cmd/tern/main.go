@@ -66,6 +66,7 @@ type cli struct {
 
 	// Global flags; the env fallbacks are resolved in settings.
 	server, user, password, format string
+	caCert                         string
 	timeout                        time.Duration
 
 	api *client // built on first use, closed when run returns
@@ -177,6 +178,7 @@ func (a *cli) newRoot() *cobra.Command {
 	pf.StringVar(&a.server, "server", defaultServer, "admin API base URL (env TERN_SERVER)")
 	pf.StringVar(&a.user, "user", "guest", "admin API user, an administrator (env TERN_USER)")
 	pf.StringVar(&a.password, "password", "guest", "admin API password (env TERN_PASSWORD)")
+	pf.StringVar(&a.caCert, "cacert", "", "PEM CA file to trust for an https:// --server (env TERN_CACERT); default: the system's")
 	pf.StringVar(&a.format, "format", "table", "output: table for people, json for scripts")
 	pf.DurationVar(&a.timeout, "timeout", 30*time.Second, "time limit of each request to the admin API")
 	_ = root.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))

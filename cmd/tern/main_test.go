@@ -329,3 +329,28 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion against a dead server: exit %d, %q", r.code, r.stdout)
 	}
 }
+
+// TestHTTPSWithCACert: against the HTTPS listener the CLI trusts the CA
+// given with --cacert or TERN_CACERT, and without it says what to pass.
+func TestHTTPSWithCACert(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithTLS("none"))
+	ctx := context.Background()
+	server := "https://localhost:" + b.HTTPSAddr[strings.LastIndex(b.HTTPSAddr, ":")+1:]
+	r := runCLI(ctx, invocation{}, "--server", server, "--cacert", b.CA.CAFile, "topic", "list")
+	if r.code != 0 {
+		t.Fatalf("--cacert: exit %d: %s", r.code, r.stderr)
+	}
+	r = runCLI(ctx, invocation{environ: []string{"TERN_CACERT=" + b.CA.CAFile}}, "--server", server, "cluster", "status")
+	if r.code != 0 {
+		t.Fatalf("TERN_CACERT: exit %d: %s", r.code, r.stderr)
+	}
+	r = runCLI(ctx, invocation{}, "--server", server, "topic", "list")
+	if r.code != 1 {
+		t.Fatalf("untrusted: exit %d, want 1: %s", r.code, r.stderr)
+	}
+	wantContains(t, "stderr", r.stderr, "does not trust", "--cacert or TERN_CACERT")
+	r = runCLI(ctx, invocation{}, "--server", server, "--cacert", b.CA.CAFile+".missing", "topic", "list")
+	if r.code != 2 {
+		t.Fatalf("missing CA file: exit %d, want 2: %s", r.code, r.stderr)
+	}
+}
