@@ -44,6 +44,8 @@ type Config struct {
 	// LoopbackUsers may log in only from loopback addresses (RabbitMQ's
 	// loopback_users), whichever protocol or API they use.
 	LoopbackUsers []string
+	// ACL switches Kafka authorization on and sets its policy (acl.go).
+	ACL ACLConfig
 	// OnSync is told the duration of every group-commit fdatasync of every
 	// log (storage.Options.OnSync), for metrics; nil skips timing.
 	OnSync func(time.Duration)
@@ -98,6 +100,7 @@ type Broker struct {
 	alarm     diskAlarm
 	meta      *metaLog
 	users     *users
+	acls      aclStore
 	groupLog  *storage.Log
 	Groups    *group.Coordinator
 	stop      chan struct{}

@@ -101,6 +101,8 @@ func (b *Broker) loadCatalog(recovery *progress.Task) error {
 			return amqp.apply(r)
 		case metaUser, metaUserDelete, metaPermission, metaPermissionDelete:
 			b.users.replay(r)
+		case metaACLCreate, metaACLDelete:
+			b.acls.replay(r)
 		}
 		return nil
 	})
