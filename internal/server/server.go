@@ -246,6 +246,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		DefaultUser:            cfg.DefaultUser,
 		DefaultPass:            cfg.DefaultPass,
 		LoopbackUsers:          cfg.LoopbackUsers,
+		ACL:                    broker.ACLConfig{Enabled: cfg.Authorizer == "acl", SuperUsers: cfg.SuperUsers, AllowIfNoACL: cfg.AllowEveryoneIfNoACL},
 	}, nil
 }
 
