@@ -576,3 +576,60 @@ func TestACLAllowEveryoneIfNoACLFound(t *testing.T) {
 		t.Fatalf("produce to a topic only alice may use: %v", kerr.ErrorForCode(got))
 	}
 }
+
+// TestACLDeleteTopics: what a refused delete may say about a topic, as
+// Kafka's controller: nothing the principal may not describe.
+func TestACLDeleteTopics(t *testing.T) {
+	b := startACLBroker(t, nil,
+		allowAnon(topicT, "seen", broker.ACLOpDescribe),
+		allowAnon(topicT, "gone", broker.ACLOpDelete),
+		rule(topicT, "m", prefixed, anon, broker.ACLOpDescribe, allowP),
+	)
+	ctx := ctxT(t, 30*time.Second)
+	core := b.Node().Broker
+	ids := map[string][16]byte{}
+	for _, name := range []string{"seen", "unseen", "gone"} {
+		info, err := core.CreateTopic(ctx, broker.CreateTopicRequest{Name: name, Partitions: 1, ReplicationFactor: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = info.ID
+	}
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	for _, n := range []string{"seen", "unseen", "missing", "id:seen", "id:unseen", "gone"} {
+		dt := kmsg.NewDeleteTopicsRequestTopic()
+		if name, ok := strings.CutPrefix(n, "id:"); ok {
+			dt.TopicID = ids[name]
+		} else {
+			dt.Topic = str(n)
+		}
+		req.Topics = append(req.Topics, dt)
+	}
+	resp := dialRaw(t, b.Addr).roundTrip(req, 6).(*kmsg.DeleteTopicsResponse)
+	want := []struct {
+		name string // "" for a null name
+		code *kerr.Error
+	}{
+		{"seen", kerr.TopicAuthorizationFailed},   // describable, not deletable
+		{"unseen", kerr.TopicAuthorizationFailed}, // exists, not describable
+		{"missing", kerr.UnknownTopicOrPartition}, // describable through the prefix, absent
+		{"seen", kerr.TopicAuthorizationFailed},   // by id, describable: named
+		{"", kerr.TopicAuthorizationFailed},       // by id, not describable: no name
+		{"gone", nil},                             // DELETE implies DESCRIBE
+	}
+	for i, w := range want {
+		r := resp.Topics[i]
+		name := ""
+		if r.Topic != nil {
+			name = *r.Topic
+		}
+		if name != w.name || r.ErrorCode != codeOf(w.code) {
+			t.Errorf("topic %d: %q %v, want %q %v", i, name, kerr.ErrorForCode(r.ErrorCode), w.name, w.code)
+		}
+	}
+	for name, wantExists := range map[string]bool{"seen": true, "unseen": true, "gone": false} {
+		if _, err := core.Topic(ctx, name, false); (err == nil) != wantExists {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, wantExists)
+		}
+	}
+}

@@ -111,15 +111,16 @@ func authzMessage(code int16) *string {
 
 // configResourceDenied is the error a config resource gets when the
 // principal may not op (DESCRIBE_CONFIGS or ALTER_CONFIGS) it: topics are
-// checked on the topic, the broker on the cluster; 0 when allowed or when
-// the type is one the handler refuses anyway.
+// checked on the topic, the broker (and, to describe, its loggers) on the
+// cluster; 0 when allowed or when the type is one the handler refuses
+// anyway.
 func configResourceDenied(az broker.Authorizer, typ kmsg.ConfigResourceType, name string, op broker.ACLOperation) int16 {
-	switch typ {
-	case kmsg.ConfigResourceTypeTopic:
+	switch {
+	case typ == kmsg.ConfigResourceTypeTopic:
 		if !az.Allowed(op, resTopic, name) {
 			return kerr.TopicAuthorizationFailed.Code
 		}
-	case kmsg.ConfigResourceTypeBroker:
+	case typ == kmsg.ConfigResourceTypeBroker, typ == kmsg.ConfigResourceTypeBrokerLogger && op == opDescribeConfigs:
 		if !allowedOnCluster(az, op) {
 			return kerr.ClusterAuthorizationFailed.Code
 		}
