@@ -52,6 +52,8 @@ type Config struct {
 	// MaxConnectionsPerUser caps one user's open connections across
 	// protocols (Connected); 0 is unlimited.
 	MaxConnectionsPerUser int
+	// ACL switches Kafka authorization on and sets its policy (acl.go).
+	ACL ACLConfig
 	// OnSync is told the duration of every group-commit fdatasync of every
 	// log (storage.Options.OnSync), for metrics; nil skips timing.
 	OnSync func(time.Duration)
@@ -108,6 +110,7 @@ type Broker struct {
 	users     *users
 	logins    loginGuard
 	conns     connCounts
+	acls      aclStore
 	groupLog  *storage.Log
 	Groups    *group.Coordinator
 	stop      chan struct{}

@@ -30,6 +30,8 @@ type metaRecord struct {
 	// Users and permissions (users.go). A delete names the user in Topic.
 	User       *userRecord `json:"user,omitempty"`
 	Permission *Permission `json:"permission,omitempty"`
+	// ACLs created or deleted together (acl.go).
+	ACLs []ACL `json:"acls,omitempty"`
 }
 
 // Meta record types.
@@ -49,6 +51,9 @@ const (
 	metaUserDelete       = "user_delete"
 	metaPermission       = "permission"
 	metaPermissionDelete = "permission_delete"
+
+	metaACLCreate = "acl_create"
+	metaACLDelete = "acl_delete"
 )
 
 // metaLog persists catalog changes. Writes are serialized so the log's

@@ -14,7 +14,9 @@
 //     polling; results are file ranges the adapter copies to the socket;
 //   - the consumer-group coordinator (package group), journaled to
 //     DataDir/__consumer_offsets-0 (groups.go);
-//   - retention, run on a ticker (broker.go).
+//   - retention, run on a ticker (broker.go);
+//   - users (users.go) and Kafka ACLs with the authorization decisions
+//     made from them (acl.go, acl_authorize.go), kept in the catalog.
 //
 // Invariants: a record is visible to fetchers only once it is durable
 // under its topic's fsync policy (the high watermark follows durability

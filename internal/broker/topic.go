@@ -101,6 +101,8 @@ func (b *Broker) loadCatalog(recovery *progress.Task) error {
 			return amqp.apply(r)
 		case metaUser, metaUserDelete, metaPermission, metaPermissionDelete:
 			b.users.replay(r)
+		case metaACLCreate, metaACLDelete:
+			b.acls.replay(r)
 		}
 		return nil
 	})
@@ -373,6 +375,10 @@ func (b *Broker) Topic(ctx context.Context, name string, autoCreate bool) (Topic
 	}
 	return info, err
 }
+
+// AutoCreateTopics reports auto.create.topics.enable: whether Topic with
+// autoCreate creates a missing topic.
+func (b *Broker) AutoCreateTopics() bool { return b.cfg.AutoCreateTopics }
 
 // TopicByID resolves a topic id (Fetch v13+, Metadata v10+).
 func (b *Broker) TopicByID(id [16]byte) (TopicInfo, bool) {

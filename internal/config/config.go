@@ -80,6 +80,18 @@ type Config struct {
 	// Group holds consumer-group coordinator settings.
 	Group GroupConfig
 
+	// Authorizer is kafka.authorizer: "none" lets every Kafka request
+	// through, as a Kafka broker without authorizer.class.name; "acl"
+	// checks each against the ACLs clients manage with CreateAcls, as
+	// Kafka's StandardAuthorizer. Default none.
+	Authorizer string
+	// SuperUsers are principals allowed everything (super.users, e.g.
+	// User:admin); users tagged administrator are super users as well.
+	SuperUsers []string
+	// AllowEveryoneIfNoACL allows actions on resources no ACL names
+	// (allow.everyone.if.no.acl.found). Default false.
+	AllowEveryoneIfNoACL bool
+
 	// DiskFreeLimit blocks publishers while the data directory's disk has
 	// fewer free bytes (RabbitMQ's disk_free_limit). Default 50 MB; 0 off.
 	DiskFreeLimit int64
@@ -239,6 +251,7 @@ func Default() Config {
 			MaxSessionTimeout:     30 * time.Minute,
 			InitialRebalanceDelay: 3 * time.Second,
 		},
+		Authorizer:             "none",
 		DiskFreeLimit:          50_000_000,
 		ShutdownTimeout:        10 * time.Second,
 		RetentionCheckInterval: 5 * time.Minute,
@@ -326,6 +339,16 @@ func (c Config) Validate() error {
 	}
 	if c.Group.InitialRebalanceDelay < 0 {
 		bad("group.initial_rebalance_delay must not be negative")
+	}
+	switch c.Authorizer {
+	case "none", "acl":
+	default:
+		bad("kafka.authorizer must be none or acl, got %q", c.Authorizer)
+	}
+	for _, p := range c.SuperUsers {
+		if !strings.Contains(p, ":") {
+			bad("super.users: %q is not a principal (want Type:name, e.g. User:admin)", p)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout must be positive")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -192,5 +193,28 @@ func TestValidateSecurity(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s: err %v, want %q", tc.name, err, tc.wantErr)
 		}
+	}
+}
+
+// TestAuthorizerSettings covers kafka.authorizer, super.users (Kafka's
+// semicolons, or commas) and allow.everyone.if.no.acl.found.
+func TestAuthorizerSettings(t *testing.T) {
+	c, err := Load(nil, nil, io.Discard)
+	if err != nil || c.Authorizer != "none" || c.SuperUsers != nil || c.AllowEveryoneIfNoACL {
+		t.Fatalf("defaults: %v %q %v %v", err, c.Authorizer, c.SuperUsers, c.AllowEveryoneIfNoACL)
+	}
+	c, err = Load([]string{"--kafka.authorizer", "acl", "--super.users", "User:admin; User:CN=ops,O=acme", "--allow.everyone.if.no.acl.found", "true"}, nil, io.Discard)
+	if err != nil || c.Authorizer != "acl" || !c.AllowEveryoneIfNoACL || strings.Join(c.SuperUsers, "|") != "User:admin|User:CN=ops,O=acme" {
+		t.Fatalf("acl: %v %q %q %v", err, c.Authorizer, c.SuperUsers, c.AllowEveryoneIfNoACL)
+	}
+	c, err = Load(nil, []string{"TERN_SUPER_USERS=User:a,User:b"}, io.Discard)
+	if err != nil || strings.Join(c.SuperUsers, "|") != "User:a|User:b" {
+		t.Fatalf("comma list: %v %q", err, c.SuperUsers)
+	}
+	if _, err := Load([]string{"--kafka.authorizer", "simple"}, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "kafka.authorizer") {
+		t.Fatalf("unknown authorizer: %v", err)
+	}
+	if _, err := Load([]string{"--super.users", "admin"}, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "super.users") {
+		t.Fatalf("principal without a type: %v", err)
 	}
 }

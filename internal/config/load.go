@@ -67,6 +67,9 @@ func settings() []setting {
 		dur("group.max.session.timeout", "largest consumer session timeout accepted", func(c *Config) *time.Duration { return &c.Group.MaxSessionTimeout }),
 		dur("group.initial.rebalance.delay", "wait for more members before the first rebalance of an empty group", func(c *Config) *time.Duration { return &c.Group.InitialRebalanceDelay }),
 		integer("group.max.size", "most members in one group (0 unlimited)", func(c *Config) *int { return &c.Group.MaxSize }),
+		str("kafka.authorizer", "none (every Kafka request allowed) or acl (checked against ACLs, as Kafka's StandardAuthorizer)", func(c *Config) *string { return &c.Authorizer }),
+		principals("super.users", "principals allowed everything with kafka.authorizer=acl, separated by ; (or commas), e.g. User:admin;User:ops", func(c *Config) *[]string { return &c.SuperUsers }),
+		boolean("allow.everyone.if.no.acl.found", "with kafka.authorizer=acl, allow actions on resources that no ACL names", func(c *Config) *bool { return &c.AllowEveryoneIfNoACL }),
 		i64("disk.free.limit", "block publishers below this many free bytes on the data disk (0 off)", func(c *Config) *int64 { return &c.DiskFreeLimit }),
 		dur("shutdown.timeout", "how long shutdown waits for in-flight requests", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("retention.check.interval", "how often retention runs", func(c *Config) *time.Duration { return &c.RetentionCheckInterval }),
@@ -232,6 +235,28 @@ func list(name, usage string, f func(*Config) *[]string) setting {
 		func(c *Config, v string) error {
 			var out []string
 			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+			*f(c) = out
+			return nil
+		}}
+}
+
+// principals is Kafka's super.users list: separated by semicolons, since
+// a principal (a TLS subject) may hold commas; without a semicolon, commas
+// separate too.
+func principals(name, usage string, f func(*Config) *[]string) setting {
+	return setting{name, usage,
+		func(c *Config) string { return strings.Join(*f(c), ";") },
+		func(c *Config, v string) error {
+			sep := ";"
+			if !strings.Contains(v, ";") {
+				sep = ","
+			}
+			var out []string
+			for _, s := range strings.Split(v, sep) {
 				if s = strings.TrimSpace(s); s != "" {
 					out = append(out, s)
 				}

@@ -5,6 +5,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ternmq/tern/internal/broker"
+	"github.com/ternmq/tern/internal/message"
 )
 
 // Produce, versions 3-11 (v3 is the first with RecordBatch v2; Kafka 4.0
@@ -22,20 +25,45 @@ import (
 // Ignored: TimeoutMillis (Tern never answers REQUEST_TIMED_OUT; the write
 // is already in the log when the wait starts). TransactionID: transactions
 // arrive with the transactions issue; a transactional batch is refused.
+//
+// Authorization, as Kafka: transactional batches need WRITE on the
+// request's transactional id (else every partition gets
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic needs WRITE
+// (TOPIC_AUTHORIZATION_FAILED). Kafka never creates a topic on Produce;
+// Tern does (auto.create.topics), but with ACLs on only for a principal
+// allowed CREATE on the cluster or the topic, the Metadata rule; others
+// get UNKNOWN_TOPIC_OR_PARTITION, as from Kafka.
 func (c *conn) handleProduce(r *request) {
 	req := r.kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	validAcks := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+	az := c.authz()
+	txnDenied := az.Enabled() && hasTransactionalBatch(req) &&
+		(req.TransactionID == nil || !az.Allowed(opWrite, resTxnID, *req.TransactionID))
 	var waits []func() error
 	var waitFor []*kmsg.ProduceResponseTopicPartition
 	failed := false
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
+		denied := int16(0)
+		switch {
+		case txnDenied:
+			denied = kerr.TransactionalIDAuthorizationFailed.Code
+		case !az.Allowed(opWrite, resTopic, t.Topic):
+			denied = kerr.TopicAuthorizationFailed.Code
+		case az.Enabled() && !c.mayAutoCreate(az, t.Topic):
+			if _, err := c.s.broker.Topic(c.ctx, t.Topic, false); err != nil {
+				denied = errCode(err)
+			}
+		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			switch {
+			case denied != 0:
+				rp.ErrorCode = denied
+				rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
 			case !validAcks:
 				rp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			default:
@@ -86,6 +114,26 @@ func (c *conn) handleProduce(r *request) {
 		}
 		r.respond(resp)
 	})
+}
+
+// hasTransactionalBatch reports whether any partition's records are a
+// transactional batch (Kafka's ProduceRequest.hasTransactionalRecords).
+func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			if b, err := message.ParseHeader(p.Records); err == nil && b.Transactional() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayAutoCreate reports whether the principal may have the topic created
+// by using it: CREATE on the cluster or on the topic (Kafka's Metadata
+// rule for auto.create.topics.enable).
+func (c *conn) mayAutoCreate(az broker.Authorizer, topic string) bool {
+	return allowedOnCluster(az, opCreate) || az.Allowed(opCreate, resTopic, topic)
 }
 
 // waitAll runs the durability waits of a request's partitions at once:

@@ -26,10 +26,16 @@ import (
 // ReplicaID/ReplicaState (no followers yet), CurrentLeaderEpoch fencing,
 // and IsolationLevel, since without transactions the last stable offset
 // equals the high watermark.
+//
+// Each topic needs READ (TOPIC_AUTHORIZATION_FAILED), checked after an
+// unknown topic id and before an unknown name, as Kafka. ReplicaID is
+// ignored here too: a client calling itself a follower is still a
+// consumer that needs READ (Kafka would ask CLUSTER_ACTION instead).
 func (c *conn) handleFetch(r *request) {
 	req := r.kreq.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	byID := r.version >= 13
+	az := c.authz()
 
 	freq := broker.FetchRequest{
 		MaxWait:  time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond,
@@ -49,6 +55,7 @@ func (c *conn) handleFetch(r *request) {
 			info, ok := c.s.broker.TopicByID(t.TopicID)
 			name, known = info.Name, ok
 		}
+		readable := known && az.Allowed(opRead, resTopic, name)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
@@ -56,9 +63,12 @@ func (c *conn) handleFetch(r *request) {
 			rp.PreferredReadReplica = -1
 			rp.RecordBatches = []byte{} // empty, not null: kafka-python can't read a null record set
 			fi := -1
-			if !known {
+			switch {
+			case !known:
 				rp.ErrorCode = kerr.UnknownTopicID.Code
-			} else {
+			case !readable:
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			default:
 				fi = len(freq.Partitions)
 				freq.Partitions = append(freq.Partitions, broker.FetchPartition{
 					Topic: name, Partition: p.Partition, Offset: p.FetchOffset, MaxBytes: p.PartitionMaxBytes,
@@ -69,7 +79,9 @@ func (c *conn) handleFetch(r *request) {
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	if req.MaxWaitMillis < 0 || req.MinBytes < 0 {
+	// Nothing left to read (every topic refused or unknown): answer now,
+	// as Kafka does, rather than after MaxWait.
+	if req.MaxWaitMillis < 0 || req.MinBytes < 0 || len(freq.Partitions) == 0 {
 		freq.MaxWait = 0
 	}
 	c.goAsync(r, func() {

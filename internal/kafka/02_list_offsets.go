@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -10,17 +11,25 @@ import (
 // the last stable offset until transactions exist), anything else the
 // first offset whose record timestamp is at or after it (-1 when none).
 // Ignored: CurrentLeaderEpoch fencing and ReplicaID. v7+ (-3, max
-// timestamp, KIP-734) is not offered.
+// timestamp, KIP-734) is not offered. Each topic needs DESCRIBE
+// (TOPIC_AUTHORIZATION_FAILED).
 func (c *conn) handleListOffsets(r *request) {
 	req := r.kreq.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	az := c.authz()
 	for _, t := range req.Topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
+		describable := az.Allowed(opDescribe, resTopic, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.Offset, rp.Timestamp = -1, -1
+			if !describable {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			start, hw, _, err := c.s.broker.PartitionOffsets(t.Topic, p.Partition)
 			if err == nil {
 				rp.LeaderEpoch, err = c.s.broker.LeaderEpoch(t.Topic, p.Partition)

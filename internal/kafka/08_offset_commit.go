@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -15,9 +16,15 @@ import (
 // UNKNOWN_TOPIC_OR_PARTITION and are not stored. RetentionTimeMillis
 // (v2-v4) is ignored: offsets live as long as the group. The commit is
 // applied on the connection's reader, in request order.
+//
+// Needs READ on the group (else every partition gets
+// GROUP_AUTHORIZATION_FAILED) and READ on each topic
+// (TOPIC_AUTHORIZATION_FAILED, checked before the topic's existence).
 func (c *conn) handleOffsetCommit(r *request) {
 	req := r.kreq.(*kmsg.OffsetCommitRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	az := c.authz()
+	groupOK := az.Allowed(opRead, resGroup, req.Group)
 	var commits []group.OffsetCommit
 	var slots []*kmsg.OffsetCommitResponseTopicPartition
 	for _, t := range req.Topics {
@@ -31,8 +38,19 @@ func (c *conn) handleOffsetCommit(r *request) {
 		resp.Topics = append(resp.Topics, rt)
 	}
 	for ti, t := range req.Topics {
+		denied := int16(0)
+		switch {
+		case !groupOK:
+			denied = kerr.GroupAuthorizationFailed.Code
+		case !az.Allowed(opRead, resTopic, t.Topic):
+			denied = kerr.TopicAuthorizationFailed.Code
+		}
 		for pi, p := range t.Partitions {
 			rp := &resp.Topics[ti].Partitions[pi]
+			if denied != 0 {
+				rp.ErrorCode = denied
+				continue
+			}
 			if _, _, _, err := c.s.broker.PartitionOffsets(t.Topic, p.Partition); err != nil {
 				rp.ErrorCode = errCode(err)
 				continue

@@ -1,7 +1,13 @@
 package kafka
 
 import (
+	"slices"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ternmq/tern/internal/broker"
 )
 
 // OffsetFetch, versions 1-8.
@@ -11,9 +17,15 @@ import (
 // older versions are answered from the same per-group result, moved into
 // the pre-v8 layout. RequireStable (v7+) needs no waiting: there are no
 // pending transactional commits yet.
+//
+// Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED; before v2, which
+// has no group error, on every partition asked for). Asked-for topics
+// without DESCRIBE get TOPIC_AUTHORIZATION_FAILED partitions; a request
+// for every committed partition silently leaves such topics out.
 func (c *conn) handleOffsetFetch(r *request) {
 	req := r.kreq.(*kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+	az := c.authz()
 	if r.version >= 8 {
 		for _, g := range req.Groups {
 			var topics map[string][]int32
@@ -23,7 +35,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 					topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 				}
 			}
-			resp.Groups = append(resp.Groups, c.groupOffsets(g.Group, topics))
+			resp.Groups = append(resp.Groups, c.groupOffsets(az, g.Group, topics))
 		}
 		r.respond(resp)
 		return
@@ -35,8 +47,16 @@ func (c *conn) handleOffsetFetch(r *request) {
 			topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 		}
 	}
-	g := c.groupOffsets(req.Group, topics)
+	g := c.groupOffsets(az, req.Group, topics)
 	resp.ErrorCode = g.ErrorCode
+	if r.version < 2 && g.ErrorCode == kerr.GroupAuthorizationFailed.Code {
+		for _, t := range req.Topics {
+			gt := kmsg.NewOffsetFetchResponseGroupTopic()
+			gt.Topic = t.Topic
+			gt.Partitions = deniedOffsets(t.Partitions, g.ErrorCode)
+			g.Topics = append(g.Topics, gt)
+		}
+	}
 	for _, gt := range g.Topics {
 		t := kmsg.NewOffsetFetchResponseTopic()
 		t.Topic = gt.Topic
@@ -51,14 +71,37 @@ func (c *conn) handleOffsetFetch(r *request) {
 }
 
 // groupOffsets answers one group in the v8+ layout, partitions grouped by
-// topic in the order the coordinator returns them.
-func (c *conn) groupOffsets(group string, topics map[string][]int32) kmsg.OffsetFetchResponseGroup {
+// topic in the order the coordinator returns them, then the asked-for
+// topics the principal may not see.
+func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[string][]int32) kmsg.OffsetFetchResponseGroup {
 	rg := kmsg.NewOffsetFetchResponseGroup()
 	rg.Group = group
+	if !az.Allowed(opDescribe, resGroup, group) {
+		rg.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return rg
+	}
+	var denied []kmsg.OffsetFetchResponseGroupTopic
+	if az.Enabled() && topics != nil {
+		allowed := make(map[string][]int32, len(topics))
+		for t, parts := range topics {
+			if az.Allowed(opDescribe, resTopic, t) {
+				allowed[t] = parts
+				continue
+			}
+			gt := kmsg.NewOffsetFetchResponseGroupTopic()
+			gt.Topic, gt.Partitions = t, deniedOffsets(parts, kerr.TopicAuthorizationFailed.Code)
+			denied = append(denied, gt)
+		}
+		slices.SortFunc(denied, func(a, b kmsg.OffsetFetchResponseGroupTopic) int { return strings.Compare(a.Topic, b.Topic) })
+		topics = allowed
+	}
 	offsets, err := c.s.broker.Groups.FetchOffsets(group, topics)
 	rg.ErrorCode = errCode(err)
 	byTopic := map[string]int{}
 	for _, o := range offsets {
+		if topics == nil && !az.Allowed(opDescribe, resTopic, o.Topic) {
+			continue
+		}
 		i, ok := byTopic[o.Topic]
 		if !ok {
 			i = len(rg.Topics)
@@ -73,5 +116,19 @@ func (c *conn) groupOffsets(group string, topics map[string][]int32) kmsg.Offset
 		p.Metadata = &md
 		rg.Topics[i].Partitions = append(rg.Topics[i].Partitions, p)
 	}
+	rg.Topics = append(rg.Topics, denied...)
 	return rg
+}
+
+// deniedOffsets answers partitions the caller may not see: no offset, and
+// the error.
+func deniedOffsets(parts []int32, code int16) []kmsg.OffsetFetchResponseGroupTopicPartition {
+	out := make([]kmsg.OffsetFetchResponseGroupTopicPartition, 0, len(parts))
+	for _, p := range parts {
+		rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+		empty := ""
+		rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata, rp.ErrorCode = p, -1, -1, &empty, code
+		out = append(out, rp)
+	}
+	return out
 }

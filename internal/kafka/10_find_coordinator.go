@@ -10,19 +10,33 @@ import (
 // This node coordinates every group. Transaction coordinators (type 1)
 // get COORDINATOR_NOT_AVAILABLE until transactions exist, and share
 // coordinators (type 2) INVALID_REQUEST. v4+ batches keys.
+//
+// A group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), a
+// transactional id DESCRIBE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// checked first, as Kafka; a refused key gets no node.
 func (c *conn) handleFindCoordinator(r *request) {
 	req := r.kreq.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	var code int16
-	switch req.CoordinatorType {
-	case 0:
-	case 1:
-		code = kerr.CoordinatorNotAvailable.Code
-	default:
-		code = kerr.InvalidRequest.Code
+	az := c.authz()
+	keyCode := func(key string) int16 {
+		switch req.CoordinatorType {
+		case 0:
+			if !az.Allowed(opDescribe, resGroup, key) {
+				return kerr.GroupAuthorizationFailed.Code
+			}
+			return 0
+		case 1:
+			if !az.Allowed(opDescribe, resTxnID, key) {
+				return kerr.TransactionalIDAuthorizationFailed.Code
+			}
+			return kerr.CoordinatorNotAvailable.Code
+		default:
+			return kerr.InvalidRequest.Code
+		}
 	}
 	node, host, port := c.s.broker.NodeID(), c.s.cfg.AdvertisedHost, c.s.cfg.AdvertisedPort
 	if r.version < 4 {
+		code := keyCode(req.CoordinatorKey)
 		resp.ErrorCode = code
 		if code == 0 {
 			resp.NodeID, resp.Host, resp.Port = node, host, port
@@ -34,6 +48,7 @@ func (c *conn) handleFindCoordinator(r *request) {
 	}
 	for _, key := range req.CoordinatorKeys {
 		rc := kmsg.NewFindCoordinatorResponseCoordinator()
+		code := keyCode(key)
 		rc.Key, rc.ErrorCode = key, code
 		if code == 0 {
 			rc.NodeID, rc.Host, rc.Port = node, host, port

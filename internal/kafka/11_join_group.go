@@ -3,6 +3,7 @@ package kafka
 import (
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -14,10 +15,20 @@ import (
 // which holds the request until the join phase ends. v0 has no rebalance
 // timeout, so the session timeout stands in, as in Kafka. v4+ new members
 // first get MEMBER_ID_REQUIRED with their id (KIP-394); v5+ static
-// membership (KIP-345); v9+ SkipAssignment (KIP-814).
+// membership (KIP-345); v9+ SkipAssignment (KIP-814). Needs READ on the
+// group: GROUP_AUTHORIZATION_FAILED with generation -1 and no member id.
 func (c *conn) handleJoinGroup(r *request) {
 	req := r.kreq.(*kmsg.JoinGroupRequest)
 	resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+	if !c.authz().Allowed(opRead, resGroup, req.Group) {
+		resp.ErrorCode, resp.Generation = kerr.GroupAuthorizationFailed.Code, -1
+		if r.version < 7 {
+			empty := ""
+			resp.Protocol = &empty
+		}
+		r.respond(resp)
+		return
+	}
 	jr := group.JoinRequest{
 		Group:                req.Group,
 		MemberID:             req.MemberID,

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -10,9 +11,15 @@ import (
 //
 // Before v3 one member leaves by id; v3+ (KIP-345) a batch of members,
 // each by member id or static instance id, with per-member errors.
+// Needs READ on the group (GROUP_AUTHORIZATION_FAILED, no members).
 func (c *conn) handleLeaveGroup(r *request) {
 	req := r.kreq.(*kmsg.LeaveGroupRequest)
 	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if !c.authz().Allowed(opRead, resGroup, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		r.respond(resp)
+		return
+	}
 	var members []group.LeaveMember
 	if r.version < 3 {
 		members = []group.LeaveMember{{MemberID: req.MemberID}}

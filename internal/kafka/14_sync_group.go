@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -10,9 +11,15 @@ import (
 //
 // Followers wait in the coordinator until the leader's assignment
 // arrives; v5+ protocol type and name are checked against the group's.
+// Needs READ on the group (GROUP_AUTHORIZATION_FAILED).
 func (c *conn) handleSyncGroup(r *request) {
 	req := r.kreq.(*kmsg.SyncGroupRequest)
 	resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
+	if !c.authz().Allowed(opRead, resGroup, req.Group) {
+		resp.ErrorCode, resp.MemberAssignment = kerr.GroupAuthorizationFailed.Code, []byte{}
+		r.respond(resp)
+		return
+	}
 	sr := group.SyncRequest{
 		Group: req.Group, MemberID: req.MemberID, InstanceID: deref(req.InstanceID),
 		ProtocolType: deref(req.ProtocolType), Protocol: deref(req.Protocol), Generation: req.Generation,

@@ -15,9 +15,17 @@ import (
 // topic named twice in one request gets INVALID_REQUEST for both, as Kafka
 // does. v5+ answers carry the resolved configs. TimeoutMillis is ignored:
 // creation is synchronous.
+//
+// Each topic needs CREATE on the cluster or on the topic
+// (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); a created topic
+// whose configs the principal may not DESCRIBE_CONFIGS comes back with
+// ConfigErrorCode TOPIC_AUTHORIZATION_FAILED and only its id, as
+// Kafka's controller answers.
 func (c *conn) handleCreateTopics(r *request) {
 	req := r.kreq.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	az := c.authz()
+	clusterCreate := allowedOnCluster(az, opCreate)
 	seen := map[string]int{}
 	for _, t := range req.Topics {
 		seen[t.Topic]++
@@ -38,6 +46,10 @@ func (c *conn) handleCreateTopics(r *request) {
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			msg := "topic named more than once in the request"
 			rt.ErrorMessage = &msg
+		case !clusterCreate && !az.Allowed(opCreate, resTopic, t.Topic):
+			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			msg := "Authorization failed."
+			rt.ErrorMessage = &msg
 		case len(t.ReplicaAssignment) > 0:
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			msg := "manual replica assignment is not supported on a single node"
@@ -49,7 +61,9 @@ func (c *conn) handleCreateTopics(r *request) {
 				Configs: configs, ValidateOnly: req.ValidateOnly,
 			})
 			rt.ErrorCode, rt.ErrorMessage = errCode(err), errMessage(err)
-			if err == nil {
+			if err == nil && !az.Allowed(opDescribeConfigs, resTopic, t.Topic) {
+				rt.TopicID, rt.ConfigErrorCode = info.ID, kerr.TopicAuthorizationFailed.Code
+			} else if err == nil {
 				rt.TopicID, rt.NumPartitions, rt.ReplicationFactor = info.ID, info.Partitions, 1
 				if entries, cerr := c.s.broker.TopicConfigs(t.Topic); cerr == nil {
 					for _, e := range entries {

@@ -14,12 +14,23 @@ import (
 // caller-named id would let any client fence another producer.
 // A TransactionalID is refused with INVALID_REQUEST until transactions
 // arrive (the transactions issue).
+//
+// Authorization, as Kafka: a transactional id needs WRITE on it
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, before anything else); an
+// idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on
+// at least one topic (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
 func (c *conn) handleInitProducerID(r *request) {
 	req := r.kreq.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	az := c.authz()
+	transactional := req.TransactionalID != nil && *req.TransactionalID != ""
 	switch {
-	case req.TransactionalID != nil && *req.TransactionalID != "":
+	case transactional && !az.Allowed(opWrite, resTxnID, *req.TransactionalID):
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+	case !transactional && !allowedOnCluster(az, opIdempotentWrite) && !az.AllowedAny(opWrite, resTopic):
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+	case transactional:
 		resp.ErrorCode = kerr.InvalidRequest.Code
 	default:
 		id, err := c.s.broker.AllocateProducerID(c.ctx)

@@ -13,15 +13,25 @@ import (
 // log. CurrentLeaderEpoch (when not -1) is fenced as Kafka does: newer
 // than ours gets UNKNOWN_LEADER_EPOCH, older FENCED_LEADER_EPOCH.
 // Consumers use this to detect log truncation after a leader change.
+// Each topic needs DESCRIBE, or the caller CLUSTER_ACTION on the cluster
+// (KIP-320; TOPIC_AUTHORIZATION_FAILED).
 func (c *conn) handleOffsetForLeaderEpoch(r *request) {
 	req := r.kreq.(*kmsg.OffsetForLeaderEpochRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
+	az := c.authz()
+	replica := allowedOnCluster(az, opClusterAction)
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		rt.Topic = t.Topic
+		describable := replica || az.Allowed(opDescribe, resTopic, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, -1, -1
+			if !describable {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			cur, err := c.s.broker.LeaderEpoch(t.Topic, p.Partition)
 			switch {
 			case err != nil:

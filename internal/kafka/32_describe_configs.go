@@ -17,13 +17,21 @@ import (
 // default). Broker resources (this node's id, or "" for the cluster-wide
 // default) list the broker settings topics default from. ConfigNames
 // filters. Synonyms are not listed; documentation (v3+) is not provided.
-// Broker logger resources get INVALID_REQUEST.
+// Broker logger resources get INVALID_REQUEST. A topic needs
+// DESCRIBE_CONFIGS on it (TOPIC_AUTHORIZATION_FAILED), the broker
+// DESCRIBE_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 func (c *conn) handleDescribeConfigs(r *request) {
 	req := r.kreq.(*kmsg.DescribeConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
+	az := c.authz()
 	for _, res := range req.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		if code := configResourceDenied(az, res.ResourceType, res.ResourceName, opDescribeConfigs); code != 0 {
+			rr.ErrorCode, rr.ErrorMessage = code, authzMessage(code)
+			resp.Resources = append(resp.Resources, rr)
+			continue
+		}
 		entries, err := c.configEntries(res.ResourceType, res.ResourceName)
 		rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
 		if err != nil && rr.ErrorCode == kerr.UnknownServerError.Code {

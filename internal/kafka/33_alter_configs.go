@@ -13,13 +13,21 @@ import (
 // Replaces a resource's whole set of overrides, as Kafka's legacy
 // AlterConfigs does: names left out go back to their defaults. Topic and
 // broker ("" or this node's id) resources; unknown config names get
-// INVALID_CONFIG, values that fail validation INVALID_CONFIG.
+// INVALID_CONFIG, values that fail validation INVALID_CONFIG. A topic
+// needs ALTER_CONFIGS on it (TOPIC_AUTHORIZATION_FAILED), the broker
+// ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 func (c *conn) handleAlterConfigs(r *request) {
 	req := r.kreq.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
+	az := c.authz()
 	for _, res := range req.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		if code := configResourceDenied(az, res.ResourceType, res.ResourceName, opAlterConfigs); code != 0 {
+			rr.ErrorCode, rr.ErrorMessage = code, authzMessage(code)
+			resp.Resources = append(resp.Resources, rr)
+			continue
+		}
 		ops := make([]broker.ConfigOp, 0, len(res.Configs))
 		for _, cfg := range res.Configs {
 			if cfg.Value != nil {

@@ -3,6 +3,7 @@ package kafka
 import (
 	"syscall"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -11,10 +12,17 @@ import (
 // One log directory, the node's data directory, with the size of every
 // partition (or of the asked ones; a nil topic list means all). v4+
 // reports the filesystem's total and usable bytes. OffsetLag is 0: there
-// are no future replicas to lag.
+// are no future replicas to lag. Needs DESCRIBE on the cluster: otherwise
+// no directories, and CLUSTER_AUTHORIZATION_FAILED (v3+; older versions
+// have no field for it).
 func (c *conn) handleDescribeLogDirs(r *request) {
 	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !allowedOnCluster(c.authz(), opDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		r.respond(resp)
+		return
+	}
 	dirName, parts := c.s.broker.LogDirs()
 	want := func(string, int32) bool { return true }
 	if req.Topics != nil {

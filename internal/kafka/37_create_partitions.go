@@ -9,10 +9,12 @@ import (
 //
 // Grows a topic to Count partitions; shrinking or keeping the count gets
 // INVALID_PARTITIONS. Manual assignments get INVALID_REQUEST (one node).
-// A topic named twice gets INVALID_REQUEST.
+// A topic named twice gets INVALID_REQUEST. Each topic needs ALTER
+// (TOPIC_AUTHORIZATION_FAILED, whether or not it exists).
 func (c *conn) handleCreatePartitions(r *request) {
 	req := r.kreq.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	az := c.authz()
 	seen := map[string]int{}
 	for _, t := range req.Topics {
 		seen[t.Topic]++
@@ -21,7 +23,11 @@ func (c *conn) handleCreatePartitions(r *request) {
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
 		switch {
-		case seen[t.Topic] > 1, len(t.Assignment) > 0:
+		case seen[t.Topic] > 1:
+			rt.ErrorCode = kerr.InvalidRequest.Code
+		case !az.Allowed(opAlter, resTopic, t.Topic):
+			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		case len(t.Assignment) > 0:
 			rt.ErrorCode = kerr.InvalidRequest.Code
 		default:
 			err := c.s.broker.CreatePartitions(c.ctx, t.Topic, t.Count, req.ValidateOnly)

@@ -1,16 +1,32 @@
 package kafka
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // OffsetDelete, version 0.
 //
 // Deletes committed offsets of a group; GROUP_SUBSCRIBED_TO_TOPIC for a
 // topic a current member consumes, GROUP_ID_NOT_FOUND for unknown groups.
+// Needs DELETE on the group (else GROUP_AUTHORIZATION_FAILED and no
+// topics) and READ on each topic (TOPIC_AUTHORIZATION_FAILED).
 func (c *conn) handleOffsetDelete(r *request) {
 	req := r.kreq.(*kmsg.OffsetDeleteRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	az := c.authz()
+	if !az.Allowed(opDelete, resGroup, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		r.respond(resp)
+		return
+	}
 	topics := map[string][]int32{}
+	denied := map[string]bool{}
 	for _, t := range req.Topics {
+		if !az.Allowed(opRead, resTopic, t.Topic) {
+			denied[t.Topic] = true
+			continue
+		}
 		for _, p := range t.Partitions {
 			topics[t.Topic] = append(topics[t.Topic], p.Partition)
 		}
@@ -24,7 +40,10 @@ func (c *conn) handleOffsetDelete(r *request) {
 			for _, p := range t.Partitions {
 				rp := kmsg.NewOffsetDeleteResponseTopicPartition()
 				rp.Partition = p.Partition
-				if gerr == nil {
+				switch {
+				case denied[t.Topic]:
+					rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				case gerr == nil:
 					rp.ErrorCode = errCode(perrs[t.Topic][p.Partition])
 				}
 				rt.Partitions = append(rt.Partitions, rp)

@@ -404,6 +404,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		LoopbackUsers:          cfg.LoopbackUsers,
 		LoginFailuresPerMinute: cfg.Limits.AuthFailuresPerMinute,
 		MaxConnectionsPerUser:  cfg.Limits.MaxConnectionsPerUser,
+		ACL:                    broker.ACLConfig{Enabled: cfg.Authorizer == "acl", SuperUsers: cfg.SuperUsers, AllowIfNoACL: cfg.AllowEveryoneIfNoACL},
 	}, nil
 }
 
