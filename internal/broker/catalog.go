@@ -30,6 +30,9 @@ type metaRecord struct {
 	// Users and permissions (users.go). A delete names the user in Topic.
 	User       *userRecord `json:"user,omitempty"`
 	Permission *Permission `json:"permission,omitempty"`
+	// A virtual host created or updated (vhosts.go); a vhost_delete names
+	// it in VHost alone.
+	VHostMeta *vhostRecord `json:"vhost_meta,omitempty"`
 }
 
 // Meta record types.
@@ -49,6 +52,9 @@ const (
 	metaUserDelete       = "user_delete"
 	metaPermission       = "permission"
 	metaPermissionDelete = "permission_delete"
+
+	metaVHost       = "vhost"
+	metaVHostDelete = "vhost_delete"
 )
 
 // metaLog persists catalog changes. Writes are serialized so the log's
