@@ -60,6 +60,9 @@ type Config struct {
 	// Group holds consumer-group coordinator settings.
 	Group GroupConfig
 
+	// AMQP holds the AMQP 0-9-1 listener's limits.
+	AMQP AMQPLimits
+
 	// DiskFreeLimit blocks publishers while the data directory's disk has
 	// fewer free bytes (RabbitMQ's disk_free_limit). Default 50 MB; 0 off.
 	DiskFreeLimit int64
@@ -83,6 +86,13 @@ type LogDefaults struct {
 	// leaves flushing to the kernel.
 	Fsync         string
 	FsyncInterval time.Duration
+}
+
+// AMQPLimits are RabbitMQ's per-connection limits, with its defaults.
+type AMQPLimits struct {
+	ChannelMax     int   // amqp.channel.max: channels open at once per connection (channel_max, 2047)
+	FrameMax       int   // amqp.frame.max: largest frame in bytes (frame_max, 131072)
+	MaxMessageSize int64 // amqp.max.message.size: largest message body (max_message_size, 128 MiB)
 }
 
 // GroupConfig mirrors Kafka's group.* broker settings.
@@ -123,6 +133,7 @@ func Default() Config {
 			MaxSessionTimeout:     30 * time.Minute,
 			InitialRebalanceDelay: 3 * time.Second,
 		},
+		AMQP:                   AMQPLimits{ChannelMax: 2047, FrameMax: 131072, MaxMessageSize: 128 << 20},
 		DiskFreeLimit:          50_000_000,
 		ShutdownTimeout:        10 * time.Second,
 		RetentionCheckInterval: 5 * time.Minute,
@@ -189,6 +200,15 @@ func (c Config) Validate() error {
 	}
 	if c.Group.InitialRebalanceDelay < 0 {
 		bad("group.initial_rebalance_delay must not be negative")
+	}
+	if c.AMQP.ChannelMax < 1 || c.AMQP.ChannelMax > 65535 {
+		bad("amqp.channel.max must be between 1 and 65535, got %d", c.AMQP.ChannelMax)
+	}
+	if c.AMQP.FrameMax < 4096 || c.AMQP.FrameMax > 1<<30 {
+		bad("amqp.frame.max must be between 4096 and 1073741824, got %d", c.AMQP.FrameMax)
+	}
+	if c.AMQP.MaxMessageSize < 1 || c.AMQP.MaxMessageSize > 512<<20 {
+		bad("amqp.max.message.size must be between 1 and 536870912 (512 MiB, RabbitMQ's limit), got %d", c.AMQP.MaxMessageSize)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout must be positive")

@@ -130,7 +130,8 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 		}
 		n.amqpLn = aln
 		n.amqp = amqp.NewServer(amqp.Config{
-			Logger: logger.With("component", "amqp"),
+			Logger:     logger.With("component", "amqp"),
+			ChannelMax: uint16(cfg.AMQP.ChannelMax), FrameMax: uint32(cfg.AMQP.FrameMax), MaxMessageBytes: uint64(cfg.AMQP.MaxMessageSize),
 		}, b)
 		go func() { n.serveCh <- n.amqp.Serve(aln) }()
 		logger.Info("amqp listener started", "addr", aln.Addr().String())
