@@ -3,6 +3,7 @@ package amqp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -146,102 +147,110 @@ func TestAccessControlTable(t *testing.T) {
 	refused := func(user, what string) string {
 		return "ACCESS_REFUSED - " + what + " in vhost '/' refused for user '" + user + "'"
 	}
+	// One constructor per operation keeps each row of the table a line.
 	type op func(ch *amqp.Channel) error
-	declareQ := func(name string) op {
+	xDeclare := func(name string, args amqp.Table) op {
 		return func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclare(name, false, false, false, false, nil)
+			return ch.ExchangeDeclare(name, "fanout", false, false, false, false, args)
+		}
+	}
+	xPassive := func(name string) op {
+		return func(ch *amqp.Channel) error {
+			return ch.ExchangeDeclarePassive(name, "direct", true, false, false, false, nil)
+		}
+	}
+	xDelete := func(name string) op {
+		return func(ch *amqp.Channel) error { return ch.ExchangeDelete(name, false, false) }
+	}
+	qDeclare := func(name string, args amqp.Table) op {
+		return func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclare(name, false, false, false, false, args)
 			return err
 		}
+	}
+	qPassive := func(name string) op {
+		return func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+			return err
+		}
+	}
+	qDelete := func(name string) op {
+		return func(ch *amqp.Channel) error { _, err := ch.QueueDelete(name, false, false, false); return err }
+	}
+	qPurge := func(name string) op {
+		return func(ch *amqp.Channel) error { _, err := ch.QueuePurge(name, false); return err }
+	}
+	qBind := func(q, x string) op {
+		return func(ch *amqp.Channel) error { return ch.QueueBind(q, "k", x, false, nil) }
+	}
+	qUnbind := func(q, x string) op { return func(ch *amqp.Channel) error { return ch.QueueUnbind(q, "k", x, nil) } }
+	xBind := func(dst, src string) op {
+		return func(ch *amqp.Channel) error { return ch.ExchangeBind(dst, "k", src, false, nil) }
+	}
+	xUnbind := func(dst, src string) op {
+		return func(ch *amqp.Channel) error { return ch.ExchangeUnbind(dst, "k", src, false, nil) }
+	}
+	publish := func(x, key string) op {
+		return func(ch *amqp.Channel) error { return publishConfirmed(ch, x, key, "p") }
+	}
+	get := func(q, want string) op {
+		return func(ch *amqp.Channel) error {
+			d, ok, err := ch.Get(q, false)
+			if err == nil && (!ok || string(d.Body) != want) {
+				err = fmt.Errorf("got %q (%v), want %q", d.Body, ok, want)
+			}
+			return err
+		}
+	}
+	consume := func(q string) op {
+		return func(ch *amqp.Channel) error { _, err := ch.Consume(q, "", false, false, false, false, nil); return err }
 	}
 	for _, tc := range []struct {
 		user, op string
 		do       op
 		want     string // "" allowed
 	}{
-		{"full", "exchange.declare", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclare("x2", "fanout", false, false, false, false, nil)
-		}, ""},
-		{"reader", "exchange.declare", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclare("x2", "fanout", false, false, false, false, nil)
-		},
-			refused("reader", "configure access to exchange 'x2'")},
-		{"app", "exchange.declare", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclare("x3", "fanout", false, false, false, false, nil)
-		},
-			refused("app", "configure access to exchange 'x3'")},
-		{"app", "exchange.declare app.*", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclare("app.x2", "fanout", false, false, false, false, nil)
-		}, ""},
-		{"reader", "exchange.declare passive", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclarePassive("x", "direct", true, false, false, false, nil)
-		}, ""},
-		{"app", "exchange.declare with an alternate-exchange", func(ch *amqp.Channel) error {
-			return ch.ExchangeDeclare("app.ae-user", "fanout", false, false, false, false, amqp.Table{"alternate-exchange": "x"})
-		}, refused("app", "write access to exchange 'x'")},
-		{"full", "queue.declare", declareQ("q2"), ""},
-		{"reader", "queue.declare", declareQ("q2"), refused("reader", "configure access to queue 'q2'")},
-		{"app", "queue.declare", declareQ("q3"), refused("app", "configure access to queue 'q3'")},
-		{"app", "queue.declare app.*", declareQ("app.q2"), ""},
-		{"full", "queue.declare server-named", declareQ(""), ""},
-		{"reader", "queue.declare server-named", declareQ(""), "ACCESS_REFUSED - configure access to queue 'amq.gen-…"},
-		{"reader", "queue.declare passive", func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclarePassive("q", true, false, false, false, nil)
-			return err
-		}, ""},
-		{"app", "queue.declare with a dead-letter exchange", func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclare("app.dl", false, false, false, false, amqp.Table{"x-dead-letter-exchange": "x"})
-			return err
-		}, refused("app", "write access to exchange 'x'")},
-		{"full", "queue.bind", func(ch *amqp.Channel) error { return ch.QueueBind("q2", "k", "x", false, nil) }, ""},
-		{"reader", "queue.bind", func(ch *amqp.Channel) error { return ch.QueueBind("q", "k", "x", false, nil) },
-			refused("reader", "write access to queue 'q'")},
-		{"app", "queue.bind from a foreign exchange", func(ch *amqp.Channel) error { return ch.QueueBind("app.q2", "k", "x", false, nil) },
-			refused("app", "read access to exchange 'x'")},
-		{"app", "queue.bind", func(ch *amqp.Channel) error { return ch.QueueBind("app.q2", "k", "app.x", false, nil) }, ""},
-		{"reader", "queue.unbind", func(ch *amqp.Channel) error { return ch.QueueUnbind("q2", "k", "x", nil) },
-			refused("reader", "write access to queue 'q2'")},
-		{"full", "queue.unbind", func(ch *amqp.Channel) error { return ch.QueueUnbind("q2", "k", "x", nil) }, ""},
-		{"reader", "exchange.bind", func(ch *amqp.Channel) error { return ch.ExchangeBind("x2", "k", "x", false, nil) },
-			refused("reader", "write access to exchange 'x2'")},
-		{"app", "exchange.bind from a foreign exchange", func(ch *amqp.Channel) error { return ch.ExchangeBind("app.x2", "k", "x", false, nil) },
-			refused("app", "read access to exchange 'x'")},
-		{"full", "exchange.bind", func(ch *amqp.Channel) error { return ch.ExchangeBind("x2", "k", "x", false, nil) }, ""},
-		{"app", "exchange.unbind from a foreign exchange", func(ch *amqp.Channel) error { return ch.ExchangeUnbind("app.x2", "k", "x", false, nil) },
-			refused("app", "read access to exchange 'x'")},
-		{"full", "exchange.unbind", func(ch *amqp.Channel) error { return ch.ExchangeUnbind("x2", "k", "x", false, nil) }, ""},
-		{"reader", "basic.publish to the default exchange", func(ch *amqp.Channel) error { return publishConfirmed(ch, "", "q", "r") },
-			refused("reader", "write access to exchange 'amq.default'")},
-		{"app", "basic.publish to the default exchange", func(ch *amqp.Channel) error { return publishConfirmed(ch, "", "app.q", "a") },
-			refused("app", "write access to exchange 'amq.default'")},
-		{"app", "basic.publish", func(ch *amqp.Channel) error { return publishConfirmed(ch, "app.x", "k", "a") }, ""},
-		{"full", "basic.publish", func(ch *amqp.Channel) error { return publishConfirmed(ch, "", "q", "f") }, ""},
-		{"app", "basic.get", func(ch *amqp.Channel) error { _, _, err := ch.Get("q", false); return err },
-			refused("app", "read access to queue 'q'")},
-		{"reader", "basic.get", func(ch *amqp.Channel) error {
-			d, ok, err := ch.Get("q", false)
-			if err == nil && (!ok || string(d.Body) != "m") {
-				err = errors.New("no message")
-			}
-			return err
-		}, ""},
-		{"app", "basic.consume", func(ch *amqp.Channel) error {
-			_, err := ch.Consume("q", "", false, false, false, false, nil)
-			return err
-		},
-			refused("app", "read access to queue 'q'")},
-		{"app", "basic.consume app.*", func(ch *amqp.Channel) error {
-			_, err := ch.Consume("app.q", "", false, false, false, false, nil)
-			return err
-		}, ""},
-		{"app", "queue.purge", func(ch *amqp.Channel) error { _, err := ch.QueuePurge("q", false); return err },
-			refused("app", "read access to queue 'q'")},
-		{"reader", "queue.purge", func(ch *amqp.Channel) error { _, err := ch.QueuePurge("q2", false); return err }, ""},
-		{"reader", "queue.delete", func(ch *amqp.Channel) error { _, err := ch.QueueDelete("q", false, false, false); return err },
-			refused("reader", "configure access to queue 'q'")},
-		{"full", "queue.delete", func(ch *amqp.Channel) error { _, err := ch.QueueDelete("q2", false, false, false); return err }, ""},
-		{"reader", "exchange.delete", func(ch *amqp.Channel) error { return ch.ExchangeDelete("x2", false, false) },
-			refused("reader", "configure access to exchange 'x2'")},
-		{"app", "exchange.delete", func(ch *amqp.Channel) error { return ch.ExchangeDelete("app.x2", false, false) }, ""},
+		{"full", "exchange.declare", xDeclare("x2", nil), ""},
+		{"reader", "exchange.declare", xDeclare("x2", nil), refused("reader", "configure access to exchange 'x2'")},
+		{"app", "exchange.declare", xDeclare("x3", nil), refused("app", "configure access to exchange 'x3'")},
+		{"app", "exchange.declare app.*", xDeclare("app.x2", nil), ""},
+		{"reader", "exchange.declare passive", xPassive("x"), ""},
+		{"app", "exchange.declare with an alternate-exchange", xDeclare("app.ae-user", amqp.Table{"alternate-exchange": "x"}),
+			refused("app", "write access to exchange 'x'")},
+		{"full", "queue.declare", qDeclare("q2", nil), ""},
+		{"reader", "queue.declare", qDeclare("q2", nil), refused("reader", "configure access to queue 'q2'")},
+		{"app", "queue.declare", qDeclare("q3", nil), refused("app", "configure access to queue 'q3'")},
+		{"app", "queue.declare app.*", qDeclare("app.q2", nil), ""},
+		{"full", "queue.declare server-named", qDeclare("", nil), ""},
+		{"reader", "queue.declare server-named", qDeclare("", nil), "ACCESS_REFUSED - configure access to queue 'amq.gen-…"},
+		{"reader", "queue.declare passive", qPassive("q"), ""},
+		{"app", "queue.declare with a dead-letter exchange", qDeclare("app.dl", amqp.Table{"x-dead-letter-exchange": "x"}),
+			refused("app", "write access to exchange 'x'")},
+		{"full", "queue.bind", qBind("q2", "x"), ""},
+		{"reader", "queue.bind", qBind("q", "x"), refused("reader", "write access to queue 'q'")},
+		{"app", "queue.bind from a foreign exchange", qBind("app.q2", "x"), refused("app", "read access to exchange 'x'")},
+		{"app", "queue.bind", qBind("app.q2", "app.x"), ""},
+		{"reader", "queue.unbind", qUnbind("q2", "x"), refused("reader", "write access to queue 'q2'")},
+		{"full", "queue.unbind", qUnbind("q2", "x"), ""},
+		{"reader", "exchange.bind", xBind("x2", "x"), refused("reader", "write access to exchange 'x2'")},
+		{"app", "exchange.bind from a foreign exchange", xBind("app.x2", "x"), refused("app", "read access to exchange 'x'")},
+		{"full", "exchange.bind", xBind("x2", "x"), ""},
+		{"app", "exchange.unbind from a foreign exchange", xUnbind("app.x2", "x"), refused("app", "read access to exchange 'x'")},
+		{"full", "exchange.unbind", xUnbind("x2", "x"), ""},
+		{"reader", "basic.publish to the default exchange", publish("", "q"), refused("reader", "write access to exchange 'amq.default'")},
+		{"app", "basic.publish to the default exchange", publish("", "app.q"), refused("app", "write access to exchange 'amq.default'")},
+		{"app", "basic.publish", publish("app.x", "k"), ""},
+		{"full", "basic.publish", publish("", "q"), ""},
+		{"app", "basic.get", get("q", "m"), refused("app", "read access to queue 'q'")},
+		{"reader", "basic.get", get("q", "m"), ""},
+		{"app", "basic.consume", consume("q"), refused("app", "read access to queue 'q'")},
+		{"app", "basic.consume app.*", consume("app.q"), ""},
+		{"app", "queue.purge", qPurge("q"), refused("app", "read access to queue 'q'")},
+		{"reader", "queue.purge", qPurge("q2"), ""},
+		{"reader", "queue.delete", qDelete("q"), refused("reader", "configure access to queue 'q'")},
+		{"full", "queue.delete", qDelete("q2"), ""},
+		{"reader", "exchange.delete", xDelete("x2"), refused("reader", "configure access to exchange 'x2'")},
+		{"app", "exchange.delete", xDelete("app.x2"), ""},
 	} {
 		ch, err := conns[tc.user].Channel()
 		if err != nil {
