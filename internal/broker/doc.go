@@ -14,7 +14,11 @@
 //     polling; results are file ranges the adapter copies to the socket;
 //   - the consumer-group coordinator (package group), journaled to
 //     DataDir/__consumer_offsets-0 (groups.go);
-//   - retention, run on a ticker (broker.go).
+//   - retention, run on a ticker (broker.go);
+//   - AMQP virtual hosts (amqpvhost.go, vhosts.go), users and permissions
+//     (users.go), and the authorization policy every front end applies:
+//     which permission each operation needs and how a pattern matches
+//     (authz.go).
 //
 // Invariants: a record is visible to fetchers only once it is durable
 // under its topic's fsync policy (the high watermark follows durability
