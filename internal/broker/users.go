@@ -324,12 +324,14 @@ func (b *Broker) SetPermission(ctx context.Context, p Permission) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if _, err := b.VHost(p.VHost); err != nil {
-		return false, err
-	}
 	u := b.users
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	// Under users.mu, which DeleteVHost holds while it logs the delete:
+	// a permission is logged before its vhost's delete or not at all.
+	if _, err := b.VHost(p.VHost); err != nil {
+		return false, err
+	}
 	if _, ok := u.byName[p.User]; !ok {
 		return false, fmt.Errorf("%w: user %q", ErrNotFound, p.User)
 	}
