@@ -460,6 +460,9 @@ func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
 	delete(v.streams, s.name)
 	v.commit()
 	s.closeAll(true)
+	if v.b.streamElsewhere(s.name, v) {
+		return nil
+	}
 	if err := v.b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
 		return err
 	}

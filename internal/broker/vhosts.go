@@ -149,6 +149,9 @@ func (b *Broker) DeleteVHost(ctx context.Context, name string) error {
 	}
 	for _, s := range v.streams {
 		s.closeAll(true)
+		if b.streamElsewhere(s.name, v) {
+			continue
+		}
 		if err := b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
 			errs = append(errs, fmt.Errorf("stream %s: %w", s.name, err))
 		}
@@ -190,4 +193,17 @@ func (b *Broker) seedDefaultVHost(ctx context.Context) error {
 	}
 	b.vhostUnrecorded = false
 	return nil
+}
+
+// streamElsewhere reports whether a vhost other than v has a stream queue
+// called name. A stream is the Kafka topic of its name, which vhosts do
+// not separate: the topic stays while another vhost's stream uses it.
+// It reads the publishers' snapshots, so it takes no VHost lock.
+func (b *Broker) streamElsewhere(name string, v *VHost) bool {
+	for _, o := range b.VHosts() {
+		if o != v && o.targets.Load().streams[name] != nil {
+			return true
+		}
+	}
+	return false
 }

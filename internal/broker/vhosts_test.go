@@ -252,3 +252,45 @@ func TestDefaultVHostOnOldDataDir(t *testing.T) {
 		t.Error("permission on the deleted / came back")
 	}
 }
+
+// TestVHostDeleteKeepsAStreamTopicInUse: a stream queue is the Kafka
+// topic of its name, which two vhosts may both use; deleting one vhost
+// (or its stream queue) keeps the topic while the other still has it,
+// and the last user's delete removes it.
+func TestVHostDeleteKeepsAStreamTopicInUse(t *testing.T) {
+	ctx := context.Background()
+	b := openUsersBroker(t, t.TempDir())
+	defer b.Close()
+	for _, n := range []string{"a", "b", "c"} {
+		if _, err := b.PutVHost(ctx, n, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		args := map[string]any{"x-queue-type": "stream"}
+		if _, err := mustVHost(t, b, n).DeclareQueue(ctx, "events", false, true, false, false, args, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topicExists := func() bool {
+		_, err := b.Topic(ctx, "events", false)
+		return err == nil
+	}
+	if err := b.DeleteVHost(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if !topicExists() {
+		t.Fatal("deleting vhost a removed the topic b and c still stream from")
+	}
+	if _, err := mustVHost(t, b, "b").DeleteQueue(ctx, "events", false, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !topicExists() {
+		t.Fatal("deleting b's stream queue removed the topic c still streams from")
+	}
+	publishTo(t, mustVHost(t, b, "c"), "events", "still here")
+	if err := b.DeleteVHost(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if topicExists() {
+		t.Fatal("the topic outlived its last stream queue")
+	}
+}
