@@ -581,7 +581,9 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	c.s.track(c, true)
 	if v.Deleted() {
 		// Deleted between the lookup and track: OnVHostDeleted missed us.
-		c.forceClose(vhostDeletedError(v.Name()))
+		e := vhostDeletedError(v.Name())
+		c.closeWith(e)
+		return e
 	}
 	return nil
 }
