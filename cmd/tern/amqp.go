@@ -15,8 +15,9 @@ import (
 // The AMQP commands: queue, exchange, binding, publish, get. Each takes
 // --vhost (default "/").
 
-func vhostFlag(c *cobra.Command, vhost *string) {
+func (a *cli) vhostFlag(c *cobra.Command, vhost *string) {
 	c.Flags().StringVar(vhost, "vhost", "/", "AMQP virtual host")
+	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
 }
 
 func queueNames(ctx context.Context, c *client, cmd *cobra.Command) ([]string, error) {
@@ -103,7 +104,7 @@ gives them as a JSON object (--arg wins on the same key).`
 			return nil
 		},
 	}
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	c.Flags().BoolVar(&durable, "durable", true, "survive a broker restart")
 	c.Flags().BoolVar(&autoDelete, "auto-delete", false, "delete the queue when its last consumer goes")
 	c.Flags().StringArrayVar(&args, "arg", nil, "queue argument key=value (repeatable), e.g. x-max-length=10")
@@ -125,7 +126,7 @@ func (a *cli) queueListCmd() *cobra.Command {
 			return []any{q.Name, q.Type, yesNo(q.Durable), q.Messages, q.MessagesReady, q.MessagesUnacknowledged, humanBytes(q.MessageBytesReady), q.Consumers, argsText(q.Arguments)}
 		},
 	})
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	return c
 }
 
@@ -143,7 +144,7 @@ func (a *cli) queueDeleteCmd() *cobra.Command {
 			a.done("Deleted queue %q.\n", name)
 			return nil
 		})
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	c.Flags().BoolVar(&ifUnused, "if-unused", false, "only if the queue has no consumers")
 	c.Flags().BoolVar(&ifEmpty, "if-empty", false, "only if the queue has no messages")
 	return c
@@ -159,7 +160,7 @@ func (a *cli) queuePurgeCmd() *cobra.Command {
 			a.done("Purged queue %q.\n", name)
 			return nil
 		})
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	return c
 }
 
@@ -211,7 +212,7 @@ func (a *cli) exchangeDeclareCmd() *cobra.Command {
 			return nil
 		},
 	}
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	c.Flags().StringVar(&kind, "type", "", "exchange type: direct, topic, fanout or headers (required)")
 	c.Flags().BoolVar(&durable, "durable", true, "survive a broker restart")
 	c.Flags().BoolVar(&autoDelete, "auto-delete", false, "delete the exchange when its last binding goes")
@@ -244,7 +245,7 @@ func (a *cli) exchangeListCmd() *cobra.Command {
 			return []any{exchangeName(x.Name), x.Type, yesNo(x.Durable), yesNo(x.AutoDelete), yesNo(x.Internal), argsText(x.Arguments)}
 		},
 	})
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	return c
 }
 
@@ -259,7 +260,7 @@ func (a *cli) exchangeDeleteCmd() *cobra.Command {
 			a.done("Deleted exchange %q.\n", name)
 			return nil
 		})
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	c.Flags().BoolVar(&ifUnused, "if-unused", false, "only if the exchange has no bindings")
 	return c
 }
@@ -275,7 +276,7 @@ type bindingSelector struct {
 }
 
 func (a *cli) bindingFlags(s *bindingSelector, c *cobra.Command, required bool) {
-	vhostFlag(c, &s.vhost)
+	a.vhostFlag(c, &s.vhost)
 	f := c.Flags()
 	f.StringVar(&s.source, "source", "", "source exchange (\"\" is the default exchange)")
 	f.StringVar(&s.dest, "destination", "", "destination queue or exchange")
@@ -509,7 +510,7 @@ queue named by the routing key. It fails when no queue received the message.`,
 			return nil
 		},
 	}
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	f := c.Flags()
 	f.StringVar(&exchange, "exchange", "", "exchange to publish to (default: the default exchange, which routes by queue name)")
 	f.StringVar(&routingKey, "routing-key", "", "routing key")
@@ -585,7 +586,7 @@ func (a *cli) getCmd() *cobra.Command {
 			return nil
 		},
 	}
-	vhostFlag(c, &vhost)
+	a.vhostFlag(c, &vhost)
 	c.Flags().IntVarP(&count, "count", "n", 1, "how many messages")
 	c.Flags().BoolVar(&requeue, "requeue", true, "put the messages back (a peek)")
 	c.Flags().BoolVar(&ack, "ack", false, "acknowledge the messages: they leave the queue")

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// The admin API's node side: users, permissions, cluster, overview,
-// connections and tasks.
+// The admin API's node side: users, permissions, vhosts, cluster,
+// overview, connections and tasks.
 
 // tagList reads tags given as a JSON array or as RabbitMQ's older
 // comma-separated string.
@@ -84,6 +84,36 @@ func (c *client) setPermission(ctx context.Context, p permissionInfo) error {
 func (c *client) clearPermission(ctx context.Context, vhost, user string) error {
 	_, _, err := c.send(ctx, http.MethodDelete, path("permissions", vhost, user), nil, nil)
 	return err
+}
+
+type vhostInfo struct {
+	Name                   string  `json:"name"`
+	Description            string  `json:"description"`
+	Tags                   tagList `json:"tags"`
+	Messages               int64   `json:"messages"`
+	MessagesReady          int64   `json:"messages_ready"`
+	MessagesUnacknowledged int64   `json:"messages_unacknowledged"`
+}
+
+func (c *client) vhosts(ctx context.Context) ([]vhostInfo, json.RawMessage, error) {
+	return getAs[[]vhostInfo](ctx, c, path("vhosts"))
+}
+
+func (c *client) getVHost(ctx context.Context, name string) (vhostInfo, error) {
+	var out vhostInfo
+	_, err := c.get(ctx, path("vhosts", name), nil, &out)
+	return out, notFound(err, "vhost", name, "tern vhost list")
+}
+
+func (c *client) putVHost(ctx context.Context, name, description string, tags []string) error {
+	body := map[string]any{"description": description, "tags": nonNil(tags)}
+	_, _, err := c.send(ctx, http.MethodPut, path("vhosts", name), nil, body)
+	return err
+}
+
+func (c *client) deleteVHost(ctx context.Context, name string) error {
+	_, _, err := c.send(ctx, http.MethodDelete, path("vhosts", name), nil, nil)
+	return notFound(err, "vhost", name, "tern vhost list")
 }
 
 type listener struct {

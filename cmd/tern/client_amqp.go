@@ -205,5 +205,5 @@ func vhostNotFound(err error, vhost string) error {
 	if statusOf(err) != http.StatusNotFound {
 		return err
 	}
-	return &friendlyError{msg: fmt.Sprintf("vhost %q not found (the default vhost is \"/\"; pass --vhost)", vhost), err: err}
+	return &friendlyError{msg: fmt.Sprintf("vhost %q not found (list vhosts with \"tern vhost list\"; pass one with --vhost)", vhost), err: err}
 }

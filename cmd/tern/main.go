@@ -4,7 +4,7 @@
 // default: data under ./data, Kafka on :9092, AMQP on :5672, the admin
 // HTTP API on :15672, fsync before every acknowledgement. Every other
 // command (topic, produce, consume, group, queue, exchange, binding,
-// publish, get, user, permission, cluster, connection, task) talks to a
+// publish, get, user, permission, vhost, cluster, connection, task) talks to a
 // running node over its admin HTTP API (client.go); docs/cli.md is the
 // reference.
 //
@@ -197,6 +197,7 @@ func (a *cli) newRoot() *cobra.Command {
 		a.getCmd(),
 		a.userCmd(),
 		a.permissionCmd(),
+		a.vhostCmd(),
 		a.clusterCmd(),
 		a.connectionCmd(),
 		a.taskCmd(),

@@ -304,6 +304,7 @@ func TestCompletion(t *testing.T) {
 	n.ok("topic", "create", "orders")
 	n.ok("topic", "create", "payments")
 	n.ok("queue", "declare", "jobs")
+	n.ok("vhost", "create", "staging")
 	// Cobra's hidden __complete is what the shell scripts call.
 	for _, tc := range []struct {
 		args []string
@@ -313,6 +314,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"__complete", "topic", "describe", ""}, []string{"orders", "payments"}, nil},
 		{[]string{"__complete", "consume", "or"}, []string{"orders"}, []string{"payments"}},
 		{[]string{"__complete", "queue", "purge", ""}, []string{"jobs"}, nil},
+		{[]string{"__complete", "queue", "list", "--vhost", "st"}, []string{"staging"}, nil},
+		{[]string{"__complete", "permission", "set", "guest", "--vhost", ""}, []string{"/", "staging"}, nil},
+		{[]string{"__complete", "vhost", "delete", ""}, []string{"staging"}, nil},
 		{[]string{"__complete", "group", "reset-offsets", "g", "--to", ""}, []string{"earliest", "shift"}, nil},
 	} {
 		out := n.ok(tc.args...)

@@ -160,6 +160,7 @@ func (a *cli) permissionListCmd() *cobra.Command {
 	})
 	c.Flags().StringVar(&user, "for-user", "", "only this user's permissions")
 	c.Flags().StringVar(&vhost, "vhost", "", "only permissions on this vhost")
+	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
 	_ = c.RegisterFlagCompletionFunc("for-user", a.flagCompletion(userNames))
 	return c
 }
@@ -197,6 +198,7 @@ configure (declare, delete), write (publish to) and read (consume from).
 		},
 	}
 	c.Flags().StringVar(&p.VHost, "vhost", "/", "AMQP virtual host")
+	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
 	c.Flags().StringVar(&p.Configure, "configure", ".*", "names the user may declare and delete")
 	c.Flags().StringVar(&p.Write, "write", ".*", "names the user may publish to")
 	c.Flags().StringVar(&p.Read, "read", ".*", "names the user may consume from")
@@ -217,5 +219,6 @@ func (a *cli) permissionClearCmd() *cobra.Command {
 			return nil
 		})
 	c.Flags().StringVar(&vhost, "vhost", "/", "AMQP virtual host")
+	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
 	return c
 }

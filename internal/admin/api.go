@@ -261,6 +261,7 @@ func (a *api) routes(mux *http.ServeMux) {
 	a.exchangeRoutes(mux)
 	a.bindingRoutes(mux)
 	a.userRoutes(mux)
+	a.vhostRoutes(mux)
 	// The OpenAPI document of these routes, open to all (see openapi.go).
 	a.patterns = append(a.patterns, "GET /api/openapi.json")
 	mux.HandleFunc("GET /api/openapi.json", serveOpenAPI)

@@ -24,7 +24,7 @@ func vhostOf(r *http.Request, b *Backend) (*broker.VHost, error) {
 	name := pathValue(r, "vhost")
 	v, err := b.Broker.VHost(name)
 	if err != nil {
-		return nil, errorf(http.StatusNotFound, "no virtual host %q (only \"/\", written %%2F in paths, exists)", name)
+		return nil, errorf(http.StatusNotFound, "no virtual host %q (list them with GET /api/vhosts; \"/\" is written %%2F in paths)", name)
 	}
 	return v, nil
 }

@@ -31,9 +31,6 @@ func (a *api) overviewRoutes(mux *http.ServeMux) {
 	a.route(mux, "GET /api/overview", a.overview)
 	a.route(mux, "GET /api/cluster", a.cluster)
 	a.route(mux, "GET /api/connections", a.connections)
-	a.route(mux, "GET /api/vhosts", func(r *http.Request, b *Backend) (int, any, error) {
-		return http.StatusOK, []map[string]string{{"name": "/"}}, nil
-	})
 	a.route(mux, "GET /api/whoami", func(r *http.Request, b *Backend) (int, any, error) {
 		user, _, _ := r.BasicAuth()
 		u, err := b.Broker.User(user)
@@ -126,13 +123,13 @@ func (a *api) overview(_ *http.Request, b *Backend) (int, any, error) {
 		o.MessageStats["produce_bytes"] += p.ProducedBytes
 		o.MessageStats["fetch_bytes"] += p.FetchedBytes
 	}
-	v, err := br.VHost("/")
-	if err != nil {
-		return 0, nil, err
+	exchanges := 0
+	for _, v := range br.VHosts() {
+		exchanges += len(v.Exchanges())
 	}
 	o.ObjectTotals = map[string]int{
 		"connections": conns, "queues": len(queues), "consumers": consumers,
-		"exchanges": len(v.Exchanges()), "topics": len(br.Topics()), "partitions": len(parts),
+		"exchanges": exchanges, "topics": len(br.Topics()), "partitions": len(parts),
 		"groups": len(br.Groups.List(nil)),
 	}
 	if free, err := br.DiskFree(); err == nil {

@@ -162,11 +162,13 @@ func TestExchangeRoutingTypes(t *testing.T) {
 func TestChannelErrorsCloseOnlyTheChannel(t *testing.T) {
 	b := testbroker.Start(t)
 	conn, ch := dial(t, b)
+	// NotifyClose before the call that closes the channel: registered
+	// after the close, it hands back a closed chan (nil).
+	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	err := ch.PublishWithContext(context.Background(), "missing-exchange", "k", false, false, amqp.Publishing{Body: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	select {
 	case e := <-closed:
 		if e == nil || e.Code != 404 {
@@ -185,10 +187,10 @@ func TestChannelErrorsCloseOnlyTheChannel(t *testing.T) {
 		t.Fatalf("passive declare error %v, want 404", err)
 	}
 	ch3, _ := conn.Channel()
+	closed3 := ch3.NotifyClose(make(chan *amqp.Error, 1))
 	if err := ch3.Ack(42, false); err != nil {
 		t.Fatal(err)
 	}
-	closed3 := ch3.NotifyClose(make(chan *amqp.Error, 1))
 	select {
 	case e := <-closed3:
 		if e == nil || e.Code != 406 {

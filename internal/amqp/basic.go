@@ -137,6 +137,9 @@ func (ch *channel) basicQos(m *spec.BasicQos) error {
 }
 
 func (ch *channel) basicConsume(m *spec.BasicConsume) error {
+	if err := ch.c.access.Consume(m.Queue); err != nil {
+		return err
+	}
 	stream, isStream := ch.c.vhost.Stream(m.Queue)
 	var q *broker.MQueue
 	if !isStream {
@@ -218,6 +221,9 @@ func (ch *channel) basicCancel(m *spec.BasicCancel) error {
 }
 
 func (ch *channel) basicGet(m *spec.BasicGet) error {
+	if err := ch.c.access.Consume(m.Queue); err != nil {
+		return err
+	}
 	if _, ok := ch.c.vhost.Stream(m.Queue); ok {
 		return newError(spec.PreconditionFailed, m, "queue '%s' is a stream: basic.get is not supported", m.Queue)
 	}

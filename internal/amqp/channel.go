@@ -239,10 +239,22 @@ func (ch *channel) contentHeader(payload []byte) error {
 	if h.ClassID != spec.ClassBasic {
 		return newError(spec.FrameError, ch.pending, "content header of class %d", h.ClassID)
 	}
-	if h.BodySize > ch.c.s.cfg.MaxMessageBytes {
+	// Both checks come before any body frame is kept, in RabbitMQ's
+	// order: size (406), then write on the exchange (403). After either
+	// the channel is closing and drops the body frames unread.
+	if limit := ch.c.s.cfg.MaxMessageBytes; h.BodySize > limit {
 		m := ch.pending
 		ch.pending = nil
-		return newError(spec.PreconditionFailed, m, "message size %d is larger than configured max size %d", h.BodySize, ch.c.s.cfg.MaxMessageBytes)
+		configured := "configured " // RabbitMQ leaves it out at its hard limit
+		if limit == maxMessageSizeLimit {
+			configured = ""
+		}
+		return newError(spec.PreconditionFailed, m, "message size %d is larger than %smax size %d", h.BodySize, configured, limit)
+	}
+	if err := ch.c.access.Publish(ch.pending.Exchange); err != nil {
+		m := ch.pending
+		ch.pending = nil
+		return toAMQPError(err, m)
 	}
 	if c := ch.c; h.BodySize > 0 {
 		if c.bodyBytes > 0 && c.bodyBytes+h.BodySize > c.s.cfg.ConnMemory {

@@ -43,10 +43,14 @@ type conn struct {
 	stopWriter chan struct{} // closed when the reader is done
 	stopping   atomic.Bool
 
-	frameMax  uint32
-	heartbeat time.Duration
-	vhost     *broker.VHost
-	user      string
+	frameMax   uint32
+	channelMax uint16 // negotiated: the most channels open at once
+	heartbeat  time.Duration
+	vhost      *broker.VHost
+	user       string
+	// access is the user in the vhost: every channel method that touches
+	// a queue or exchange asks it first (broker/authz.go).
+	access broker.Principal
 	// bodyBytes is the declared size of the message bodies being
 	// received on all channels; only the reader touches it.
 	bodyBytes uint64
@@ -59,6 +63,8 @@ type conn struct {
 	mu       sync.Mutex
 	channels map[uint16]*channel
 	closing  bool // connection.close sent or received
+	// forced: the server closed the connection from outside the reader.
+	forced atomic.Bool
 
 	// blockedConsumers are consumers whose queues were told to stop
 	// delivering while the outbox is full (see blockConsumer).
@@ -162,6 +168,14 @@ func (c *conn) run() error {
 	}
 	for {
 		f, err := spec.ReadFrame(br, c.frameMax)
+		if c.isClosed() {
+			// The server closed the connection (forceClose) while the
+			// reader waited: nothing more is run; wait for close-ok.
+			if err == nil && !isCloseOK(f) {
+				c.drainUntilCloseOK(br)
+			}
+			return nil
+		}
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && c.heartbeat > 0 && !c.stopping.Load() {
@@ -181,6 +195,9 @@ func (c *conn) run() error {
 			return err
 		}
 		if c.isClosed() {
+			if c.forced.Load() {
+				c.drainUntilCloseOK(br)
+			}
 			return nil
 		}
 	}
@@ -270,12 +287,16 @@ func (c *conn) connectionMethod(m spec.Method) error {
 	}
 }
 
+// openChannel opens channel id. As in RabbitMQ, what channel-max limits
+// is how many channels are open at once (530 NOT_ALLOWED past it), not
+// the channel numbers.
 func (c *conn) openChannel(id uint16) error {
-	if id > c.s.cfg.ChannelMax {
-		return newError(spec.ChannelError, &spec.ChannelOpen{}, "channel %d above channel-max %d", id, c.s.cfg.ChannelMax)
+	c.mu.Lock()
+	if n := len(c.channels); n >= int(c.channelMax) {
+		c.mu.Unlock()
+		return newError(spec.NotAllowed, &spec.ChannelOpen{}, "number of channels opened (%d) has reached the negotiated channel_max (%d)", n, c.channelMax)
 	}
 	ch := newChannel(c, id)
-	c.mu.Lock()
 	c.channels[id] = ch
 	c.mu.Unlock()
 	c.sendMethod(id, &spec.ChannelOpenOK{})
@@ -294,6 +315,27 @@ func (c *conn) closeWith(e *amqpError) {
 	}
 }
 
+// forceClose closes the connection from outside its reader (the vhost was
+// deleted): connection.close now, and the reader runs nothing more; it
+// hangs up once the client's close-ok arrives, or after a second.
+func (c *conn) forceClose(e *amqpError) {
+	c.forced.Store(true)
+	c.mu.Lock()
+	already := c.closing
+	c.closing = true
+	c.mu.Unlock()
+	if !already {
+		c.logger.Info("amqp connection closed by the server", "code", e.code, "text", e.text)
+		// push: the caller (a vhost delete) must not wait on a slow client.
+		c.out.push(func(b []byte) []byte {
+			out, _ := spec.AppendMethodFrame(b, 0, &spec.ConnectionClose{ReplyCode: e.code, ReplyText: e.text})
+			return out
+		})
+	}
+	c.in.idle.Store(0)
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+}
+
 // drainUntilCloseOK reads (and drops) frames for a short while so the
 // client's connection.close-ok arrives before we hang up.
 func (c *conn) drainUntilCloseOK(br *bufio.Reader) {
@@ -301,14 +343,15 @@ func (c *conn) drainUntilCloseOK(br *bufio.Reader) {
 	c.nc.SetReadDeadline(time.Now().Add(time.Second))
 	for {
 		f, err := spec.ReadFrame(br, c.frameMax)
-		if err != nil {
-			return
-		}
-		if f.Type == spec.FrameMethod && f.Channel == 0 && len(f.Payload) >= 4 &&
-			binary.BigEndian.Uint16(f.Payload) == spec.ClassConnection && binary.BigEndian.Uint16(f.Payload[2:]) == spec.MethodConnectionCloseOK {
+		if err != nil || isCloseOK(f) {
 			return
 		}
 	}
+}
+
+func isCloseOK(f spec.Frame) bool {
+	return f.Type == spec.FrameMethod && f.Channel == 0 && len(f.Payload) >= 4 &&
+		binary.BigEndian.Uint16(f.Payload) == spec.ClassConnection && binary.BigEndian.Uint16(f.Payload[2:]) == spec.MethodConnectionCloseOK
 }
 
 func (c *conn) closeChannels() {
@@ -504,14 +547,18 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if err != nil {
 		return err
 	}
-	if tuneOK.FrameMax != 0 && tuneOK.FrameMax < spec.FrameMinSize {
-		err := newError(spec.NotAllowed, tuneOK, "frame_max=%d < %d min size", tuneOK.FrameMax, spec.FrameMinSize)
-		c.closeWith(err)
-		return err
+	// As RabbitMQ: the client may lower the limits it was offered, never
+	// raise them or ask for none (0).
+	for _, e := range []*amqpError{
+		negotiate(tuneOK, "frame_max", tuneOK.FrameMax, spec.FrameMinSize, c.s.cfg.FrameMax),
+		negotiate(tuneOK, "channel_max", uint32(tuneOK.ChannelMax), 1, uint32(c.s.cfg.ChannelMax)),
+	} {
+		if e != nil {
+			c.closeWith(e)
+			return e
+		}
 	}
-	if tuneOK.FrameMax != 0 && tuneOK.FrameMax < c.frameMax {
-		c.frameMax = tuneOK.FrameMax
-	}
+	c.frameMax, c.channelMax = tuneOK.FrameMax, tuneOK.ChannelMax
 	c.heartbeat = time.Duration(tuneOK.Heartbeat) * time.Second
 	open, err := expectMethod[*spec.ConnectionOpen](c, br)
 	if err != nil {
@@ -519,7 +566,7 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	}
 	v, err := c.s.broker.VHost(open.VirtualHost)
 	if err != nil {
-		e := newError(spec.NotAllowed, open, "vhost '%s' not found", open.VirtualHost)
+		e := newError(spec.NotAllowed, open, "vhost %s not found", open.VirtualHost) // RabbitMQ's words
 		c.closeWith(e)
 		return e
 	}
@@ -537,6 +584,7 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	}
 	c.releaseUser = release
 	c.vhost = v
+	c.access = v.Principal(c.user)
 	if caps, ok := startOK.ClientProperties["capabilities"].(spec.Table); ok {
 		c.canBlock, _ = caps["connection.blocked"].(bool)
 	}
@@ -550,7 +598,35 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	c.detail.Store(&d)
 	c.sendMethod(0, &spec.ConnectionOpenOK{})
 	c.s.track(c, true)
+	if v.Deleted() {
+		// Deleted between the lookup and track: OnVHostDeleted missed us.
+		e := vhostDeletedError(v.Name())
+		c.closeWith(e)
+		return e
+	}
 	return nil
+}
+
+// negotiate checks one limit of connection.tune-ok against what the
+// server offered, in RabbitMQ's words.
+func negotiate(m spec.Method, field string, client, min, server uint32) *amqpError {
+	detail := ""
+	if client == 0 {
+		detail = " (no limit)"
+	}
+	switch {
+	case client != 0 && client < min:
+		return newError(spec.NotAllowed, m, "negotiated %s = %d%s is lower than the minimum allowed value (%d)", field, client, detail, min)
+	case server != 0 && (client == 0 || client > server):
+		return newError(spec.NotAllowed, m, "negotiated %s = %d%s is higher than the maximum allowed value (%d)", field, client, detail, server)
+	}
+	return nil
+}
+
+// vhostDeletedError is how RabbitMQ closes the connections of a deleted
+// vhost.
+func vhostDeletedError(vhost string) *amqpError {
+	return newError(spec.ConnectionForced, nil, "vhost '%s' is deleted", vhost)
 }
 
 // expectMethod reads the next frame of the handshake and checks its type.

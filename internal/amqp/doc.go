@@ -5,6 +5,9 @@
 // channel), and one file per concern translating methods to the broker
 // core: topology.go (exchange.*, queue.*), basic.go (publish, consume,
 // deliveries, get, ack/nack/reject, qos, recover, confirms), tx.go.
+// Before each method that touches a queue or exchange it asks the core
+// whether the connection's user may (broker.Principal) and sends a
+// refusal as 403; the policy is not decided here.
 //
 // The adapter keeps no durable state: exchanges, queues, bindings,
 // messages and acks live in the core (internal/broker, packages exchange

@@ -3,6 +3,7 @@ package amqp
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ternmq/tern/internal/amqp/spec"
 	"github.com/ternmq/tern/internal/broker"
@@ -58,7 +59,10 @@ func toAMQPError(err error, m spec.Method) *amqpError {
 	}
 	for _, rc := range replyCodes {
 		if errors.Is(err, rc.err) {
-			return newError(rc.code, m, "%v", err)
+			// The core says "not found: no queue 'q' in vhost '/'"; the
+			// reply code already says the first part, as RabbitMQ's
+			// "NOT_FOUND - no queue 'q' in vhost '/'" does.
+			return newError(rc.code, m, "%s", strings.TrimPrefix(err.Error(), rc.err.Error()+": "))
 		}
 	}
 	return newError(spec.InternalError, m, "%v", err)

@@ -21,7 +21,9 @@ type Config struct {
 	ChannelMax uint16
 	// Heartbeat is the interval the server proposes. Zero means 60s.
 	Heartbeat time.Duration
-	// MaxMessageBytes caps a message body. Zero means 128 MiB.
+	// MaxMessageBytes caps a message body (RabbitMQ's max_message_size): a
+	// publish declaring a larger body closes its channel with 406. Zero
+	// means 128 MiB; at most 512 MiB, RabbitMQ's hard limit.
 	MaxMessageBytes uint64
 	// ConnMemory bounds the bytes of message bodies one connection may
 	// be receiving at once across its channels (max.connection.memory):
@@ -33,6 +35,9 @@ type Config struct {
 	ConnLimit *netserve.Limit
 	Logger    *slog.Logger
 }
+
+// maxMessageSizeLimit is the largest max message size, RabbitMQ's.
+const maxMessageSizeLimit = 512 << 20
 
 // Server accepts AMQP 0-9-1 connections and serves them from the core.
 type Server struct {
@@ -67,13 +72,34 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 128 << 20
 	}
+	cfg.MaxMessageBytes = min(cfg.MaxMessageBytes, maxMessageSizeLimit)
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
 	if cfg.ConnMemory == 0 {
 		cfg.ConnMemory = cfg.MaxMessageBytes
 	}
 	s.net.SetLimit(cfg.ConnLimit)
 	b.OnResourceAlarm(s.onAlarm)
+	b.OnVHostDeleted(s.onVHostDeleted)
 	return s
+}
+
+// onVHostDeleted closes the connections open in a deleted vhost with 320
+// CONNECTION_FORCED, as RabbitMQ does.
+func (s *Server) onVHostDeleted(name string) {
+	s.mu.Lock()
+	var conns []*conn
+	for c := range s.conns {
+		if c.vhost != nil && c.vhost.Name() == name {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+	if len(conns) > 0 {
+		s.logger.Info("closing the connections of a deleted vhost", "vhost", name, "connections", len(conns))
+	}
+	for _, c := range conns {
+		c.forceClose(vhostDeletedError(name))
+	}
 }
 
 // onAlarm blocks or releases publishers when the broker's resource alarm

@@ -17,6 +17,9 @@ func (ch *channel) reply(noWait bool, m spec.Method) {
 }
 
 func (ch *channel) exchangeDeclare(m *spec.ExchangeDeclare) error {
+	if err := ch.c.access.ExchangeDeclare(m.Exchange, m.Passive, m.Arguments); err != nil {
+		return err
+	}
 	if err := ch.c.vhost.DeclareExchange(ch.c.ctx, m.Exchange, m.Type, m.Passive, m.Durable, m.AutoDelete, m.Internal, m.Arguments); err != nil {
 		return err
 	}
@@ -25,6 +28,9 @@ func (ch *channel) exchangeDeclare(m *spec.ExchangeDeclare) error {
 }
 
 func (ch *channel) exchangeDelete(m *spec.ExchangeDelete) error {
+	if err := ch.c.access.ExchangeDelete(m.Exchange); err != nil {
+		return err
+	}
 	if err := ch.c.vhost.DeleteExchange(ch.c.ctx, m.Exchange, m.IfUnused); err != nil {
 		return err
 	}
@@ -33,6 +39,9 @@ func (ch *channel) exchangeDelete(m *spec.ExchangeDelete) error {
 }
 
 func (ch *channel) exchangeBind(m *spec.ExchangeBind) error {
+	if err := ch.c.access.Bind(m.Destination, false, m.Source); err != nil {
+		return err
+	}
 	if err := ch.c.vhost.Bind(ch.c.ctx, m.Destination, false, m.Source, m.RoutingKey, m.Arguments); err != nil {
 		return err
 	}
@@ -41,6 +50,9 @@ func (ch *channel) exchangeBind(m *spec.ExchangeBind) error {
 }
 
 func (ch *channel) exchangeUnbind(m *spec.ExchangeUnbind) error {
+	if err := ch.c.access.Bind(m.Destination, false, m.Source); err != nil {
+		return err
+	}
 	if err := ch.c.vhost.Unbind(ch.c.ctx, m.Destination, false, m.Source, m.RoutingKey, m.Arguments); err != nil {
 		return err
 	}
@@ -49,7 +61,12 @@ func (ch *channel) exchangeUnbind(m *spec.ExchangeUnbind) error {
 }
 
 func (ch *channel) queueDeclare(m *spec.QueueDeclare) error {
-	res, err := ch.c.vhost.DeclareQueue(ch.c.ctx, m.Queue, m.Passive, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, ch.c.id)
+	// The check names the queue (a server name is chosen by it).
+	name, err := ch.c.access.QueueDeclare(m.Queue, m.Passive, m.Arguments)
+	if err != nil {
+		return err
+	}
+	res, err := ch.c.vhost.DeclareQueue(ch.c.ctx, name, m.Passive, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, ch.c.id)
 	if err != nil {
 		return err
 	}
@@ -67,6 +84,9 @@ func (ch *channel) checkQueue(name string) error {
 }
 
 func (ch *channel) queueBind(m *spec.QueueBind) error {
+	if err := ch.c.access.Bind(m.Queue, true, m.Exchange); err != nil {
+		return err
+	}
 	if err := ch.checkQueue(m.Queue); err != nil {
 		return err
 	}
@@ -78,6 +98,9 @@ func (ch *channel) queueBind(m *spec.QueueBind) error {
 }
 
 func (ch *channel) queueUnbind(m *spec.QueueUnbind) error {
+	if err := ch.c.access.Bind(m.Queue, true, m.Exchange); err != nil {
+		return err
+	}
 	if err := ch.checkQueue(m.Queue); err != nil {
 		return err
 	}
@@ -89,6 +112,9 @@ func (ch *channel) queueUnbind(m *spec.QueueUnbind) error {
 }
 
 func (ch *channel) queuePurge(m *spec.QueuePurge) error {
+	if err := ch.c.access.QueuePurge(m.Queue); err != nil {
+		return err
+	}
 	q, err := ch.c.vhost.Queue(m.Queue, ch.c.id)
 	if err != nil {
 		return err
@@ -99,6 +125,9 @@ func (ch *channel) queuePurge(m *spec.QueuePurge) error {
 }
 
 func (ch *channel) queueDelete(m *spec.QueueDelete) error {
+	if err := ch.c.access.QueueDelete(m.Queue); err != nil {
+		return err
+	}
 	n, err := ch.c.vhost.DeleteQueue(ch.c.ctx, m.Queue, m.IfUnused, m.IfEmpty, ch.c.id)
 	if errors.Is(err, broker.ErrNotFound) {
 		err = nil // deleting a missing queue succeeds, as in RabbitMQ 3.x+

@@ -15,10 +15,15 @@ import (
 type amqpReplay struct {
 	routers map[string]*exchange.Router
 	queues  map[string]map[string]amqpQueueRecord // vhost → name → record
+	// vhosts are the virtual hosts recorded; vhostSeen is false for a
+	// catalog without vhost records, where "/" exists implicitly.
+	vhosts    map[string]vhostRecord
+	vhostSeen bool
 }
 
 func newAMQPReplay() *amqpReplay {
-	return &amqpReplay{routers: map[string]*exchange.Router{}, queues: map[string]map[string]amqpQueueRecord{}}
+	return &amqpReplay{routers: map[string]*exchange.Router{}, queues: map[string]map[string]amqpQueueRecord{},
+		vhosts: map[string]vhostRecord{}}
 }
 
 func (a *amqpReplay) router(vhost string) *exchange.Router {
@@ -32,6 +37,23 @@ func (a *amqpReplay) router(vhost string) *exchange.Router {
 }
 
 func (a *amqpReplay) apply(rec metaRecord) error {
+	switch rec.Type {
+	case metaVHost:
+		a.vhostSeen = true
+		meta := vhostRecord{Name: rec.VHost}
+		if rec.VHostMeta != nil {
+			meta = *rec.VHostMeta
+		}
+		a.vhosts[rec.VHost] = meta
+		a.router(rec.VHost)
+		return nil
+	case metaVHostDelete:
+		a.vhostSeen = true
+		delete(a.vhosts, rec.VHost)
+		delete(a.routers, rec.VHost)
+		delete(a.queues, rec.VHost)
+		return nil
+	}
 	r := a.router(rec.VHost)
 	switch rec.Type {
 	case metaAMQPTopology:
@@ -59,7 +81,10 @@ func (a *amqpReplay) apply(rec metaRecord) error {
 // opened with them), for recovery's progress total.
 func (a *amqpReplay) queueLogs() int {
 	n := 0
-	for _, qs := range a.queues {
+	for vhost, qs := range a.queues {
+		if _, ok := a.vhosts[vhost]; !ok && a.vhostSeen {
+			continue
+		}
 		for _, rec := range qs {
 			if rec.Args["x-queue-type"] != "stream" {
 				n++
@@ -69,16 +94,22 @@ func (a *amqpReplay) queueLogs() int {
 	return n
 }
 
-// loadAMQP installs the replayed virtual hosts (the default "/" always
-// exists), opens every durable queue, and removes the directories of
-// queues that did not survive (transient ones, or deleted ones whose
-// removal a crash interrupted). recovery counts each queue opened.
+// loadAMQP installs the replayed virtual hosts, opens every durable
+// queue, and removes the directories of queues that did not survive
+// (transient ones, deleted ones or those of a deleted vhost whose removal
+// a crash interrupted). A catalog without vhost records (a new data
+// directory, or one from before vhosts could be created) has "/" alone,
+// which seedDefaultVHost then records. recovery counts each queue opened.
 func (b *Broker) loadAMQP(a *amqpReplay, recovery *progress.Task) error {
-	a.router("/")
+	if !a.vhostSeen {
+		a.vhosts[DefaultVHost] = vhostRecord{Name: DefaultVHost, Description: "Default virtual host"}
+		b.vhostUnrecorded = true
+	}
 	keep := map[string]bool{}
-	for name, r := range a.routers {
+	for name, meta := range a.vhosts {
 		v := newVHost(b, name)
-		v.router = r
+		v.meta.Store(&meta)
+		v.router = a.router(name)
 		for qname, rec := range a.queues[name] {
 			if rec.Args["x-queue-type"] == "stream" {
 				v.streams[qname] = &Stream{b: b, name: qname}

@@ -40,6 +40,10 @@ type VHost struct {
 	// messages, and deleting a queue waits for that loop under mu.
 	table   atomic.Pointer[exchange.Table]
 	targets atomic.Pointer[publishTargets]
+	// meta is the description and tags (vhosts.go); deleted is set, under
+	// mu, by DeleteVHost, after which every operation fails.
+	meta    atomic.Pointer[vhostRecord]
+	deleted atomic.Bool
 }
 
 // publishTargets are a vhost's queues and streams by name, as of the last
@@ -59,6 +63,7 @@ type amqpQueueRecord struct {
 
 func newVHost(b *Broker, name string) *VHost {
 	v := &VHost{name: name, b: b, router: exchange.New(), queues: map[string]*MQueue{}, streams: map[string]*Stream{}}
+	v.meta.Store(&vhostRecord{Name: name})
 	v.commit()
 	return v
 }
@@ -66,8 +71,7 @@ func newVHost(b *Broker, name string) *VHost {
 // Name is the virtual host's name.
 func (v *VHost) Name() string { return v.name }
 
-// VHost returns a virtual host; only the default "/" exists until virtual
-// host management arrives.
+// VHost returns a virtual host.
 func (b *Broker) VHost(name string) (*VHost, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -103,6 +107,9 @@ func (v *VHost) commit() {
 func (v *VHost) DeclareExchange(ctx context.Context, name, kind string, passive, durable, autoDelete, internal bool, args map[string]any) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if err := v.liveLocked(); err != nil {
+		return err
+	}
 	if passive {
 		if _, ok := v.router.Exchange(name); !ok {
 			return fmt.Errorf("%w: no exchange '%s' in vhost '%s'", ErrNotFound, name, v.name)
@@ -117,6 +124,9 @@ func (v *VHost) DeclareExchange(ctx context.Context, name, kind string, passive,
 // mutate applies a topology change: it runs fn on a copy so that a failed
 // catalog write changes nothing, logs the durable changes, then swaps.
 func (v *VHost) mutate(ctx context.Context, fn func(*exchange.Router) ([]exchange.Change, error)) error {
+	if err := v.liveLocked(); err != nil {
+		return err
+	}
 	snap := v.router.Snapshot()
 	changes, err := fn(v.router)
 	if err != nil {
@@ -177,8 +187,11 @@ type QueueDeclareResult struct {
 func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable, exclusive, autoDelete bool, args map[string]any, owner uint64) (QueueDeclareResult, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if err := v.liveLocked(); err != nil {
+		return QueueDeclareResult{}, err
+	}
 	if name == "" && !passive {
-		name = "amq.gen-" + randomToken()
+		name = serverQueueName()
 	}
 	if st, ok := v.streams[name]; ok {
 		if !passive && args["x-queue-type"] != "stream" {
@@ -202,8 +215,8 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	if passive {
 		return QueueDeclareResult{}, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
 	}
-	if strings.HasPrefix(name, "amq.") && !strings.HasPrefix(name, "amq.gen-") {
-		return QueueDeclareResult{}, fmt.Errorf("%w: queue name '%s' contains reserved prefix 'amq.*'", ErrAccessRefused, name)
+	if err := reservedQueueName(name); err != nil {
+		return QueueDeclareResult{}, err
 	}
 	if args["x-queue-type"] == "stream" {
 		return v.declareStream(ctx, name, durable, exclusive, autoDelete, args)
@@ -236,6 +249,33 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 	v.queues[name] = q
 	v.commit()
 	return QueueDeclareResult{Queue: q, Name: name}, nil
+}
+
+// serverQueueName is a name for queue.declare with an empty one.
+func serverQueueName() string { return "amq.gen-" + randomToken() }
+
+// reservedQueueName refuses a new queue named amq.* (403), except the
+// server names the broker hands out.
+func reservedQueueName(name string) error {
+	if strings.HasPrefix(name, "amq.") && !strings.HasPrefix(name, "amq.gen-") {
+		return fmt.Errorf("%w: queue name '%s' contains reserved prefix 'amq.*'", ErrAccessRefused, name)
+	}
+	return nil
+}
+
+// hasQueue reports whether a queue or stream of that name exists, from
+// the publishers' snapshot (no lock).
+func (v *VHost) hasQueue(name string) bool {
+	t := v.targets.Load()
+	return t.queues[name] != nil || t.streams[name] != nil
+}
+
+// hasExchange reports whether the exchange exists.
+func (v *VHost) hasExchange(name string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok := v.router.Exchange(name)
+	return ok
 }
 
 func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
@@ -344,6 +384,9 @@ func (v *VHost) checkOwner(q *MQueue, owner uint64) error {
 func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if err := v.liveLocked(); err != nil {
+		return nil, err
+	}
 	q, ok := v.queues[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: no queue '%s' in vhost '%s'", ErrNotFound, name, v.name)
@@ -359,6 +402,9 @@ func (v *VHost) Queue(name string, owner uint64) (*MQueue, error) {
 func (v *VHost) DeleteQueue(ctx context.Context, name string, ifUnused, ifEmpty bool, owner uint64) (int64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if err := v.liveLocked(); err != nil {
+		return 0, err
+	}
 	if s, ok := v.streams[name]; ok {
 		return 0, v.removeStreamLocked(ctx, s)
 	}
@@ -414,6 +460,9 @@ func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
 	delete(v.streams, s.name)
 	v.commit()
 	s.closeAll(true)
+	if v.b.streamElsewhere(s.name, v) {
+		return nil
+	}
 	if err := v.b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
 		return err
 	}
@@ -462,6 +511,9 @@ type PublishResult struct {
 // reaches. The returned wait blocks until the message is durable in all
 // of them (publisher confirms).
 func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, func() error, error) {
+	if v.deleted.Load() {
+		return PublishResult{}, nil, v.deletedError()
+	}
 	names, err := v.table.Load().Route(m.Exchange, m.RoutingKey, headers)
 	if err != nil {
 		return PublishResult{}, nil, mapExchangeError(err)

@@ -105,18 +105,24 @@ type Broker struct {
 	producerIDEnd   int64 // ids below this are reserved in the metadata log
 	closed          bool
 
-	alarm     diskAlarm
-	meta      *metaLog
-	users     *users
-	logins    loginGuard
-	conns     connCounts
-	acls      aclStore
-	groupLog  *storage.Log
-	Groups    *group.Coordinator
-	stop      chan struct{}
-	bg        sync.WaitGroup
-	inflight  sync.WaitGroup
-	closeOnce sync.Once
+	alarm diskAlarm
+	// vhostSubs are told of deleted virtual hosts (OnVHostDeleted).
+	vhostSubsMu sync.Mutex
+	vhostSubs   []func(string)
+	// vhostUnrecorded: the catalog has no vhost record yet, so "/" is
+	// implicit until seedDefaultVHost records it.
+	vhostUnrecorded bool
+	meta            *metaLog
+	users           *users
+	logins          loginGuard
+	conns           connCounts
+	acls            aclStore
+	groupLog        *storage.Log
+	Groups          *group.Coordinator
+	stop            chan struct{}
+	bg              sync.WaitGroup
+	inflight        sync.WaitGroup
+	closeOnce       sync.Once
 }
 
 // Open recovers the broker's state from cfg.DataDir (creating it if
@@ -158,6 +164,11 @@ func Open(cfg Config) (_ *Broker, err error) {
 	b.meta = &metaLog{log: ml}
 	if err := b.loadCatalog(recovery); err != nil {
 		ml.Close()
+		return nil, err
+	}
+	b.users.publishGrants()
+	if err := b.seedDefaultVHost(context.Background()); err != nil {
+		b.closeLogs()
 		return nil, err
 	}
 	if err := b.seedDefaultUser(context.Background()); err != nil {

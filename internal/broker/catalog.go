@@ -32,6 +32,9 @@ type metaRecord struct {
 	Permission *Permission `json:"permission,omitempty"`
 	// ACLs created or deleted together (acl.go).
 	ACLs []ACL `json:"acls,omitempty"`
+	// A virtual host created or updated (vhosts.go); a vhost_delete names
+	// it in VHost alone.
+	VHostMeta *vhostRecord `json:"vhost_meta,omitempty"`
 }
 
 // Meta record types.
@@ -54,6 +57,8 @@ const (
 
 	metaACLCreate = "acl_create"
 	metaACLDelete = "acl_delete"
+	metaVHost       = "vhost"
+	metaVHostDelete = "vhost_delete"
 )
 
 // metaLog persists catalog changes. Writes are serialized so the log's

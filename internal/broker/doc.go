@@ -15,8 +15,12 @@
 //   - the consumer-group coordinator (package group), journaled to
 //     DataDir/__consumer_offsets-0 (groups.go);
 //   - retention, run on a ticker (broker.go);
-//   - users (users.go) and Kafka ACLs with the authorization decisions
-//     made from them (acl.go, acl_authorize.go), kept in the catalog.
+//   - users, their logins and connection counts (users.go, logins.go),
+//     Kafka ACLs with the authorization decisions made from them (acl.go,
+//     acl_authorize.go), AMQP virtual hosts (amqpvhost.go, vhosts.go) and
+//     the permission policy every front end applies: which permission
+//     each operation needs and how a pattern matches (authz.go); all kept
+//     in the catalog.
 //
 // Invariants: a record is visible to fetchers only once it is durable
 // under its topic's fsync policy (the high watermark follows durability

@@ -97,7 +97,10 @@ func (b *Broker) loadCatalog(recovery *progress.Task) error {
 			}
 		case metaProducerIDs:
 			b.nextProducerID, b.producerIDEnd = r.NextProducerID, r.NextProducerID
-		case metaAMQPTopology, metaAMQPQueue, metaAMQPQueueDelete:
+		case metaAMQPTopology, metaAMQPQueue, metaAMQPQueueDelete, metaVHost:
+			return amqp.apply(r)
+		case metaVHostDelete:
+			b.users.dropVHost(r.VHost)
 			return amqp.apply(r)
 		case metaUser, metaUserDelete, metaPermission, metaPermissionDelete:
 			b.users.replay(r)

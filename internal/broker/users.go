@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Users are stored as SCRAM credentials (RFC 5802), never as passwords:
@@ -69,7 +70,11 @@ type Permission struct {
 type users struct {
 	mu     sync.RWMutex
 	byName map[string]userRecord
-	perms  map[permKey]Permission
+	perms  map[permKey]*grant
+	// grants is an immutable copy of perms, replaced after every change
+	// (publishGrants): permission checks, one per AMQP operation, read
+	// it without taking mu.
+	grants atomic.Pointer[map[permKey]*grant]
 	// seen is true once the catalog held any user record: the default
 	// user is created only on a data directory that never had one, so an
 	// operator who deleted it does not get it back at the next start.
@@ -79,7 +84,34 @@ type users struct {
 type permKey struct{ vhost, user string }
 
 func newUsers() *users {
-	return &users{byName: map[string]userRecord{}, perms: map[permKey]Permission{}}
+	u := &users{byName: map[string]userRecord{}, perms: map[permKey]*grant{}}
+	u.publishGrants()
+	return u
+}
+
+// publishGrants makes the current permissions visible to checks; call it
+// with mu held for writing, after any change to perms.
+func (u *users) publishGrants() {
+	m := make(map[permKey]*grant, len(u.perms))
+	for k, g := range u.perms {
+		m[k] = g
+	}
+	u.grants.Store(&m)
+}
+
+// grant returns user's compiled permissions in vhost, or nil.
+func (u *users) grant(vhost, user string) *grant {
+	return (*u.grants.Load())[permKey{vhost, user}]
+}
+
+// dropVHost forgets every permission in a deleted vhost.
+func (u *users) dropVHost(vhost string) {
+	for k := range u.perms {
+		if k.vhost == vhost {
+			delete(u.perms, k)
+		}
+	}
+	u.publishGrants()
 }
 
 // replay applies one catalog record at start.
@@ -99,12 +131,25 @@ func (u *users) replay(r metaRecord) {
 		}
 	case metaPermission:
 		if r.Permission != nil {
-			u.perms[permKey{r.Permission.VHost, r.Permission.User}] = *r.Permission
+			g, err := compileGrant(*r.Permission)
+			if err != nil {
+				// Set through SetPermission, so it compiled then; if a
+				// newer Go refuses it, it grants nothing rather than all.
+				g = &grant{Permission: *r.Permission}
+				for i := range g.re {
+					g.re[i] = denyAll
+				}
+			}
+			u.perms[permKey{r.Permission.VHost, r.Permission.User}] = g
 		}
 	case metaPermissionDelete:
 		delete(u.perms, permKey{r.VHost, r.Topic})
 	}
 }
+
+// denyAll matches no name (no resource is called "" once the default
+// exchange is checked as amq.default).
+var denyAll = regexp.MustCompile(`^$`)
 
 // seedDefaultUser creates the configured default user, an administrator
 // with full permissions on "/", on a data directory that never had users.
@@ -219,6 +264,7 @@ func (b *Broker) DeleteUser(ctx context.Context, name string) error {
 			delete(u.perms, k)
 		}
 	}
+	u.publishGrants()
 	return nil
 }
 
@@ -336,17 +382,18 @@ func (b *Broker) CheckLoopback(name string, remote netip.Addr) error {
 // SetPermission sets a user's permissions in a virtual host; it reports
 // whether the entry is new.
 func (b *Broker) SetPermission(ctx context.Context, p Permission) (bool, error) {
-	for _, re := range []string{p.Configure, p.Write, p.Read} {
-		if _, err := regexp.Compile(re); err != nil {
-			return false, fmt.Errorf("%w: permission pattern %q: %w", ErrInvalidRequest, re, err)
-		}
-	}
-	if _, err := b.VHost(p.VHost); err != nil {
+	g, err := compileGrant(p)
+	if err != nil {
 		return false, err
 	}
 	u := b.users
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	// Under users.mu, which DeleteVHost holds while it logs the delete:
+	// a permission is logged before its vhost's delete or not at all.
+	if _, err := b.VHost(p.VHost); err != nil {
+		return false, err
+	}
 	if _, ok := u.byName[p.User]; !ok {
 		return false, fmt.Errorf("%w: user %q", ErrNotFound, p.User)
 	}
@@ -355,7 +402,8 @@ func (b *Broker) SetPermission(ctx context.Context, p Permission) (bool, error) 
 	if err := b.meta.append(ctx, metaRecord{Type: metaPermission, Permission: &p}); err != nil {
 		return false, err
 	}
-	u.perms[k] = p
+	u.perms[k] = g
+	u.publishGrants()
 	return !existed, nil
 }
 
@@ -372,6 +420,7 @@ func (b *Broker) ClearPermission(ctx context.Context, vhost, user string) error 
 		return err
 	}
 	delete(u.perms, k)
+	u.publishGrants()
 	return nil
 }
 
@@ -381,8 +430,8 @@ func (b *Broker) Permissions() []Permission {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	out := make([]Permission, 0, len(u.perms))
-	for _, p := range u.perms {
-		out = append(out, p)
+	for _, g := range u.perms {
+		out = append(out, g.Permission)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].VHost != out[j].VHost {
@@ -398,6 +447,9 @@ func (b *Broker) PermissionOf(vhost, user string) (Permission, bool) {
 	u := b.users
 	u.mu.RLock()
 	defer u.mu.RUnlock()
-	p, ok := u.perms[permKey{vhost, user}]
-	return p, ok
+	g, ok := u.perms[permKey{vhost, user}]
+	if !ok {
+		return Permission{}, false
+	}
+	return g.Permission, true
 }

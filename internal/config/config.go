@@ -91,6 +91,8 @@ type Config struct {
 	// AllowEveryoneIfNoACL allows actions on resources no ACL names
 	// (allow.everyone.if.no.acl.found). Default false.
 	AllowEveryoneIfNoACL bool
+	// AMQP holds the AMQP 0-9-1 listener's limits.
+	AMQP AMQPLimits
 
 	// DiskFreeLimit blocks publishers while the data directory's disk has
 	// fewer free bytes (RabbitMQ's disk_free_limit). Default 50 MB; 0 off.
@@ -210,6 +212,13 @@ type LogDefaults struct {
 	FsyncInterval time.Duration
 }
 
+// AMQPLimits are RabbitMQ's per-connection limits, with its defaults.
+type AMQPLimits struct {
+	ChannelMax     int   // amqp.channel.max: channels open at once per connection (channel_max, 2047)
+	FrameMax       int   // amqp.frame.max: largest frame in bytes (frame_max, 131072)
+	MaxMessageSize int64 // amqp.max.message.size: largest message body (max_message_size, 128 MiB)
+}
+
 // GroupConfig mirrors Kafka's group.* broker settings.
 type GroupConfig struct {
 	MinSessionTimeout     time.Duration // group.min.session.timeout.ms
@@ -252,6 +261,7 @@ func Default() Config {
 			InitialRebalanceDelay: 3 * time.Second,
 		},
 		Authorizer:             "none",
+		AMQP:                   AMQPLimits{ChannelMax: 2047, FrameMax: 131072, MaxMessageSize: 128 << 20},
 		DiskFreeLimit:          50_000_000,
 		ShutdownTimeout:        10 * time.Second,
 		RetentionCheckInterval: 5 * time.Minute,
@@ -349,6 +359,15 @@ func (c Config) Validate() error {
 		if !strings.Contains(p, ":") {
 			bad("super.users: %q is not a principal (want Type:name, e.g. User:admin)", p)
 		}
+	}
+	if c.AMQP.ChannelMax < 1 || c.AMQP.ChannelMax > 65535 {
+		bad("amqp.channel.max must be between 1 and 65535, got %d", c.AMQP.ChannelMax)
+	}
+	if c.AMQP.FrameMax < 4096 || c.AMQP.FrameMax > 1<<30 {
+		bad("amqp.frame.max must be between 4096 and 1073741824, got %d", c.AMQP.FrameMax)
+	}
+	if c.AMQP.MaxMessageSize < 1 || c.AMQP.MaxMessageSize > 512<<20 {
+		bad("amqp.max.message.size must be between 1 and 536870912 (512 MiB, RabbitMQ's limit), got %d", c.AMQP.MaxMessageSize)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout must be positive")

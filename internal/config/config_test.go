@@ -218,3 +218,28 @@ func TestAuthorizerSettings(t *testing.T) {
 		t.Fatalf("principal without a type: %v", err)
 	}
 }
+
+// TestAMQPLimits checks RabbitMQ's defaults for the AMQP listener's
+// limits, that they load like every other setting, and their bounds.
+func TestAMQPLimits(t *testing.T) {
+	d := Default().AMQP
+	if d.ChannelMax != 2047 || d.FrameMax != 131072 || d.MaxMessageSize != 128<<20 {
+		t.Fatalf("defaults %+v, want RabbitMQ's 2047, 131072, 128 MiB", d)
+	}
+	c, err := Load([]string{"--amqp.channel.max", "16", "--amqp.frame.max", "8192"},
+		[]string{"TERN_AMQP_MAX_MESSAGE_SIZE=1048576"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AMQP.ChannelMax != 16 || c.AMQP.FrameMax != 8192 || c.AMQP.MaxMessageSize != 1<<20 {
+		t.Fatalf("loaded %+v", c.AMQP)
+	}
+	bad := Default()
+	bad.AMQP = AMQPLimits{ChannelMax: 0, FrameMax: 4095, MaxMessageSize: 512<<20 + 1}
+	err = bad.Validate()
+	for _, want := range []string{"amqp.channel.max", "amqp.frame.max", "amqp.max.message.size"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
+	}
+}

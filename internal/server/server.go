@@ -202,6 +202,7 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 			Logger:     logger.With("component", "amqp"),
 			ConnLimit:  connLimit,
 			ConnMemory: uint64(cfg.Limits.ConnectionMemory),
+			ChannelMax: uint16(cfg.AMQP.ChannelMax), FrameMax: uint32(cfg.AMQP.FrameMax), MaxMessageBytes: uint64(cfg.AMQP.MaxMessageSize),
 		}, b)
 		n.amqp = append(n.amqp, amqpListener{srv: as, ln: aln, tls: l.secure})
 		go func() { n.serveCh <- as.Serve(aln) }()
