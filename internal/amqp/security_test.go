@@ -202,3 +202,23 @@ func TestFailedLoginsAreThrottled(t *testing.T) {
 		t.Fatalf("right password after the limit: %v", err)
 	}
 }
+
+// TestDefaultExchangeRefusalText: the reply text is RabbitMQ's, with one
+// code prefix and no internal wording.
+func TestDefaultExchangeRefusalText(t *testing.T) {
+	b := testbroker.Start(t)
+	conn, err := amqp.Dial(b.AMQPURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ch.ExchangeDelete("", false, false)
+	var aerr *amqp.Error
+	if !errors.As(err, &aerr) || aerr.Code != amqp.AccessRefused || aerr.Reason != "ACCESS_REFUSED - operation not permitted on the default exchange" {
+		t.Fatalf("exchange.delete of the default exchange: %v", err)
+	}
+}

@@ -603,22 +603,34 @@ func randomToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// mapExchangeError puts the core's sentinel over an exchange package
+// error, keeping only one prefix in the text: the adapter turns the
+// sentinel into the reply code and strips its words, so RabbitMQ's
+// "ACCESS_REFUSED - operation not permitted on the default exchange"
+// comes out without the package's own "exchange: access refused: ".
 func mapExchangeError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, exchange.ErrNotFound):
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	case errors.Is(err, exchange.ErrAccessRefused):
-		return fmt.Errorf("%w: %w", ErrAccessRefused, err)
-	case errors.Is(err, exchange.ErrPreconditionFailed):
-		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
-	case errors.Is(err, exchange.ErrCommandInvalid):
-		return fmt.Errorf("%w: %w", ErrCommandInvalid, err)
-	default:
-		return err
+	for _, m := range []struct{ from, to error }{
+		{exchange.ErrNotFound, ErrNotFound},
+		{exchange.ErrAccessRefused, ErrAccessRefused},
+		{exchange.ErrPreconditionFailed, ErrPreconditionFailed},
+		{exchange.ErrCommandInvalid, ErrCommandInvalid},
+	} {
+		if errors.Is(err, m.from) {
+			return &mappedError{core: m.to, inner: err, text: strings.TrimPrefix(err.Error(), m.from.Error()+": ")}
+		}
 	}
+	return err
 }
+
+// mappedError is an error of a sub-package under a core sentinel; both
+// match errors.Is.
+type mappedError struct {
+	core, inner error
+	text        string
+}
+
+func (e *mappedError) Error() string   { return e.core.Error() + ": " + e.text }
+func (e *mappedError) Unwrap() []error { return []error{e.core, e.inner} }
 
 // queueSpec turns queue.declare arguments into the queue's configuration,
 // refusing values RabbitMQ refuses (406).
