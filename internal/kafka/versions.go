@@ -48,6 +48,8 @@ func apiTable() []apiSpec {
 		{42, 0, 2, (*conn).handleDeleteGroups},
 		{44, 0, 1, (*conn).handleIncrementalAlterConfigs},
 		{47, 0, 0, (*conn).handleOffsetDelete},
+		{50, 0, 0, (*conn).handleDescribeUserSCRAMCredentials},
+		{51, 0, 0, (*conn).handleAlterUserSCRAMCredentials},
 		{60, 0, 1, (*conn).handleDescribeCluster},
 	}
 }
