@@ -2,9 +2,14 @@ package kafka
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -161,5 +166,65 @@ func TestSASLExchangeRules(t *testing.T) {
 	}
 	if !strings.Contains(out, "user=mallory") || !strings.Contains(out, "remote=10.9.9.9") {
 		t.Errorf("the log does not name the failed logins:\n%s", out)
+	}
+}
+
+// librdkafkaLogin runs SCRAM-SHA-256 as librdkafka before 2.6.1 does:
+// its client-final nonce repeats the client nonce before the combined
+// one, and the proof is computed over that message.
+func librdkafkaLogin(t *testing.T, x saslExchange, user, pass string) error {
+	t.Helper()
+	const cnonce = "rOprNGfwEbeRWgbNEkqO"
+	bare := "n=" + user + ",r=" + cnonce
+	first, _, err := x.step([]byte("n,," + bare))
+	if err != nil {
+		return err
+	}
+	salt, err := base64.StdEncoding.DecodeString(scramAttr(string(first), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter, _ := strconv.Atoi(scramAttr(string(first), "i"))
+	salted, err := pbkdf2.Key(sha256.New, pass, salt, iter, sha256.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := func(key []byte, msg string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	clientKey := mac(salted, "Client Key")
+	stored := sha256.Sum256(clientKey)
+	withoutProof := "c=biws,r=" + cnonce + scramAttr(string(first), "r")
+	sig := mac(stored[:], bare+","+string(first)+","+withoutProof)
+	for i := range clientKey {
+		clientKey[i] ^= sig[i]
+	}
+	final, done, err := x.step([]byte(withoutProof + ",p=" + base64.StdEncoding.EncodeToString(clientKey)))
+	if err != nil {
+		return err
+	}
+	serverSig := mac(mac(salted, "Server Key"), bare+","+string(first)+","+withoutProof)
+	if !done || string(final) != "v="+base64.StdEncoding.EncodeToString(serverSig) {
+		t.Fatalf("librdkafka-style login: done %v, server-final %q", done, final)
+	}
+	return nil
+}
+
+// TestSCRAMAcceptsLibrdkafkaNonce: the client-final message of librdkafka
+// before 2.6.1 authenticates with the right password (and gets a
+// server signature it can verify), and fails with a wrong one.
+func TestSCRAMAcceptsLibrdkafkaNonce(t *testing.T) {
+	b := openSASLBroker(t, 0, nil)
+	env := exchangeEnv{b: b, remote: netip.MustParseAddr("127.0.0.1"), fakeKey: []byte("k"), what: "authentication"}
+	if err := librdkafkaLogin(t, newSASLExchange(env, "SCRAM-SHA-256"), "alice", "alice-secret"); err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	if err := librdkafkaLogin(t, newSASLExchange(env, "SCRAM-SHA-256"), "alice", "wrong"); err == nil {
+		t.Fatal("a wrong password authenticated")
+	}
+	if err := librdkafkaLogin(t, newSASLExchange(env, "SCRAM-SHA-256"), "mallory", "alice-secret"); err == nil {
+		t.Fatal("an unknown user authenticated")
 	}
 }
