@@ -154,8 +154,12 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
-		if maxSize := c.maxFrame(); size < 8 && !c.rawTokenNext() || size < 0 || size > maxSize {
-			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", size, maxSize)
+		minSize, maxSize := int32(8), c.maxFrame()
+		if c.rawTokenNext() {
+			minSize = 0 // a bare SASL token has no header
+		}
+		if size < minSize || size > maxSize {
+			return fmt.Errorf("request frame of %d bytes is outside [%d, %d]", size, minSize, maxSize)
 		}
 		for c.inflightBytes.Load() > 0 && c.inflightBytes.Load()+int64(size) > int64(c.s.cfg.MaxRequestBytes) {
 			select {

@@ -42,14 +42,11 @@ func (c *conn) tlsHandshake() bool {
 		return false
 	}
 	name, ok := tlsconf.PeerName(cs)
-	if !ok {
-		return true
-	}
-	c.setPrincipal("User:" + name)
-	if c.s.cfg.SASL {
+	if !ok || c.s.cfg.SASL {
 		// On SASL_SSL the principal is who authenticates next.
 		return true
 	}
+	c.setPrincipal("User:" + name)
 	// The certificate's user is a login like any other: the loopback
 	// rule and the per-user connection limit apply to it.
 	if err := c.s.broker.CheckLoopback(name, c.remoteAddr()); err != nil {

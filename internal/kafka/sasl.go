@@ -230,7 +230,8 @@ func (c *conn) saslStep(msg []byte) (reply []byte, done bool, err error) {
 	} else {
 		release, err := c.s.broker.Connected(user)
 		if err != nil {
-			c.s.broker.LoginFailed(c.remoteAddr(), user, s.mech, err)
+			// Not a failed login: the credentials were right.
+			c.logger.Info("refusing kafka login", "user", user, "mechanism", s.mech, "err", err)
 			return nil, false, &authFailure{fmt.Sprintf("Authentication failed: %v", err)}
 		}
 		s.release = release
