@@ -127,7 +127,8 @@ func TestSASLBadCredentialsServeNothing(t *testing.T) {
 
 // TestSASLStateMachine drives the handshake by hand: anything but
 // ApiVersions and SaslHandshake before authentication closes the
-// connection without an answer (as does a second ApiVersions, or any
+// connection without an answer (as does a second ApiVersions unless the
+// first was above our range (KIP-511), or any
 // request but SaslAuthenticate after the handshake); an unknown mechanism
 // is answered with the enabled list and closes; after authentication a
 // second handshake or authenticate is ILLEGAL_SASL_STATE on an open
@@ -177,6 +178,20 @@ func TestSASLStateMachine(t *testing.T) {
 		t.Fatalf("GSSAPI: %v %v", kerr.ErrorForCode(resp.ErrorCode), resp.SupportedMechanisms)
 	}
 	c.expectClosed()
+
+	// KIP-511: ApiVersions above our range is answered in v0 and the
+	// client may retry before the handshake.
+	c = dialRaw(t, addr)
+	c.write(frame(kmsg.NewPtrApiVersionsRequest(), 5, 1))
+	_, body := c.read(false)
+	av := kmsg.NewPtrApiVersionsResponse()
+	if err := av.ReadFrom(body); err != nil || av.ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("ApiVersions v5: %v %v", err, kerr.ErrorForCode(av.ErrorCode))
+	}
+	c.roundTrip(kmsg.NewPtrApiVersionsRequest(), 3)
+	if h := c.roundTrip(handshake("PLAIN"), 1).(*kmsg.SASLHandshakeResponse); h.ErrorCode != 0 {
+		t.Fatalf("handshake after the KIP-511 retry: %v", kerr.ErrorForCode(h.ErrorCode))
+	}
 
 	// A frame over 512 KiB before authentication closes at once.
 	c = dialRaw(t, addr)
