@@ -55,8 +55,8 @@ const (
 	metaPermission       = "permission"
 	metaPermissionDelete = "permission_delete"
 
-	metaACLCreate = "acl_create"
-	metaACLDelete = "acl_delete"
+	metaACLCreate   = "acl_create"
+	metaACLDelete   = "acl_delete"
 	metaVHost       = "vhost"
 	metaVHostDelete = "vhost_delete"
 )

@@ -190,14 +190,8 @@ func scramKeys(h func() hash.Hash, password string, salt []byte, iter int) (stor
 	if err != nil {
 		return nil, nil, fmt.Errorf("pbkdf2: %w", err)
 	}
-	mac := func(key []byte, msg string) []byte {
-		m := hmac.New(h, key)
-		m.Write([]byte(msg))
-		return m.Sum(nil)
-	}
-	ck := h()
-	ck.Write(mac(salted, "Client Key"))
-	return ck.Sum(nil), mac(salted, "Server Key"), nil
+	stored, server = keysFromSalted(h, salted)
+	return stored, server, nil
 }
 
 func validateUserName(name string) error {

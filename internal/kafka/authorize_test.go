@@ -292,6 +292,24 @@ func apiCases() []apiCase {
 			}
 			return resp.ErrorCode
 		}, clusterDenied},
+		{"DescribeUserScramCredentials", 0, func() kmsg.Request { return kmsg.NewPtrDescribeUserSCRAMCredentialsRequest() },
+			func(r kmsg.Response) int16 { return r.(*kmsg.DescribeUserSCRAMCredentialsResponse).ErrorCode }, clusterDenied},
+		{"AlterUserScramCredentials", 0, func() kmsg.Request {
+			req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+			d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
+			d.Name, d.Mechanism = "nobody", 1
+			req.Deletions = append(req.Deletions, d)
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.AlterUserSCRAMCredentialsResponse).Results[0].ErrorCode }, clusterDenied},
+		// SASL is authentication, not authorization: on a PLAINTEXT
+		// listener both answer ILLEGAL_SASL_STATE, to anyone.
+		{"SaslHandshake", 1, func() kmsg.Request {
+			req := kmsg.NewPtrSASLHandshakeRequest()
+			req.Mechanism = "PLAIN"
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.SASLHandshakeResponse).ErrorCode }, kerr.IllegalSaslState.Code},
+		{"SaslAuthenticate", 1, func() kmsg.Request { return kmsg.NewPtrSASLAuthenticateRequest() },
+			func(r kmsg.Response) int16 { return r.(*kmsg.SASLAuthenticateResponse).ErrorCode }, kerr.IllegalSaslState.Code},
 	}
 }
 

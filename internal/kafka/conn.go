@@ -49,6 +49,8 @@ type conn struct {
 	// princ is the authenticated principal (principal.go); nil means
 	// anonymous.
 	princ atomic.Pointer[string]
+	// sasl is the authentication state (sasl.go), the reader's alone.
+	sasl saslSession
 
 	// inflightBytes is the size of request frames read but not yet
 	// answered; the reader waits for the writer to release some before
@@ -74,6 +76,7 @@ type request struct {
 	resp     kmsg.Response
 	noAnswer bool            // acks=0 produce: nothing is written back
 	records  []storage.Slice // fetch only: spliced into the encoded answer
+	raw      []byte          // a bare SASL token answered after SaslHandshake v0 (sasl.go)
 	close    bool            // close the connection after this answer
 	received time.Time       // when it was read; set only with Config.Observer
 }
@@ -88,7 +91,7 @@ func (r *request) respond(resp kmsg.Response) {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(s.net.Context())
-	return &conn{
+	c := &conn{
 		s:        s,
 		nc:       nc,
 		logger:   s.logger.With("remote", nc.RemoteAddr().String()),
@@ -97,6 +100,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		queue:    make(chan *request, s.cfg.MaxInFlight),
 		released: make(chan struct{}, 1),
 	}
+	c.initSASL()
+	return c
 }
 
 // Close ends the connection at once (netserve.Conn).
@@ -111,6 +116,7 @@ func (c *conn) StopReading() {
 
 // Serve runs the connection until it ends (netserve.Conn).
 func (c *conn) Serve() {
+	defer c.endSASL()
 	if !c.tlsHandshake() {
 		c.cancel()
 		c.nc.Close()
@@ -148,8 +154,12 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
-		if size < 8 || size > c.s.cfg.MaxRequestBytes {
-			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", size, c.s.cfg.MaxRequestBytes)
+		minSize, maxSize := int32(8), c.maxFrame()
+		if c.rawTokenNext() {
+			minSize = 0 // a bare SASL token has no header
+		}
+		if size < minSize || size > maxSize {
+			return fmt.Errorf("request frame of %d bytes is outside [%d, %d]", size, minSize, maxSize)
 		}
 		for c.inflightBytes.Load() > 0 && c.inflightBytes.Load()+int64(size) > c.s.cfg.ConnMemory {
 			select {
@@ -162,8 +172,10 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return fmt.Errorf("reading %d-byte frame: %w", size, err)
 		}
-		r, err := c.decode(body)
-		if err != nil {
+		var r *request
+		if c.rawTokenNext() {
+			r = c.handleRawToken(body)
+		} else if r, err = c.decode(body); err != nil {
 			return err
 		}
 		r.size = int64(size)
@@ -173,7 +185,7 @@ func (c *conn) readLoop() error {
 		case <-c.ctx.Done():
 			return c.ctx.Err()
 		}
-		if !c.dispatch(r) {
+		if !c.dispatch(r) || c.sasl.stop {
 			return nil
 		}
 	}
@@ -201,6 +213,9 @@ func (c *conn) decode(body []byte) (*request, error) {
 		}
 	}
 	spec, known := c.s.apis.lookup(key)
+	if err := c.saslGate(key, known && version >= spec.min && version <= spec.max); err != nil {
+		return nil, err
+	}
 	kreq := kmsg.RequestForKey(key)
 	if !known || kreq == nil {
 		return nil, fmt.Errorf("unsupported api key %d (%s) version %d", key, kmsg.NameForKey(key), version)
@@ -313,7 +328,7 @@ func (c *conn) writeLoop() {
 			c.cancel()
 			c.nc.Close()
 		}
-		if !failed && !r.noAnswer && r.resp != nil {
+		if !failed && !r.noAnswer && (r.resp != nil || r.raw != nil) {
 			// A client that stops reading must not pin this goroutine,
 			// its buffers and the segment files of its fetches forever.
 			c.nc.SetWriteDeadline(time.Now().Add(idleTimeout))
@@ -361,6 +376,13 @@ func (c *conn) writeLoop() {
 // swapped for the real length prefix and the file range, which goes to
 // the socket with sendfile when the connection is TCP.
 func (c *conn) writeResponse(bw *bufio.Writer, r *request) error {
+	if r.raw != nil {
+		var size [4]byte
+		binary.BigEndian.PutUint32(size[:], uint32(len(r.raw)))
+		bw.Write(size[:])
+		_, err := bw.Write(r.raw)
+		return err
+	}
 	resp := r.resp
 	resp.SetVersion(r.respVersion)
 	buf := make([]byte, 8, 256)

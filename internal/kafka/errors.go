@@ -39,6 +39,10 @@ var errorCodes = []struct {
 	{broker.ErrPolicyViolation, kerr.PolicyViolation},
 	{broker.ErrNotSupported, kerr.UnsupportedVersion},
 	{broker.ErrTimeout, kerr.RequestTimedOut},
+	{broker.ErrNotFound, kerr.ResourceNotFound},
+	{broker.ErrUnacceptableCredential, kerr.UnacceptableCredential},
+	{broker.ErrUnsupportedMechanism, kerr.UnsupportedSaslMechanism},
+	{broker.ErrDuplicate, kerr.DuplicateResource},
 
 	{group.ErrUnknownMemberID, kerr.UnknownMemberID},
 	{group.ErrIllegalGeneration, kerr.IllegalGeneration},

@@ -1,9 +1,11 @@
 package kafka
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -137,4 +139,44 @@ func TestSpliceHolesFlexibleAndNot(t *testing.T) {
 			t.Fatalf("length prefix %x for empty slice", h.prefix)
 		}
 	}
+}
+
+// FuzzSASLExchange feeds arbitrary client messages to the server side of
+// each mechanism (PLAIN parsing, SCRAM client-first and client-final,
+// librdkafka's nonce shape). Nothing may panic, and nothing may
+// authenticate without the right password: PLAIN succeeds only for
+// alice's exact password (authzid empty or alice), SCRAM never, since a
+// proof needs the server's fresh nonce.
+func FuzzSASLExchange(f *testing.F) {
+	f.Add(uint8(0), []byte("\x00alice\x00alice-secret"), []byte(nil))
+	f.Add(uint8(0), []byte("alice\x00alice\x00alice-secret"), []byte(nil))
+	f.Add(uint8(0), []byte("\x00alice\x00alice-secre"), []byte(nil))
+	f.Add(uint8(0), []byte("bob\x00alice\x00alice-secret"), []byte(nil))
+	f.Add(uint8(0), []byte("\x00alice\x00alice-secret\x00"), []byte(nil))
+	f.Add(uint8(1), []byte("n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL"), []byte("c=biws,r=fyko+d2lbbFgONRv9qkxdawLfyko+d2lbbFgONRv9qkxdawL,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="))
+	f.Add(uint8(2), []byte("n,a=alice,n=alice,r=abc,ext=1"), []byte("c=bixhPWFsaWNlLA==,r=abcabc,p=AAAA"))
+	f.Add(uint8(1), []byte("n,,n=mallory,r=x"), []byte("c=biws,r=x,p="))
+	f.Add(uint8(2), []byte("p=tls-unique,,n=alice,r=x"), []byte("c=biws"))
+	f.Add(uint8(1), []byte("n,,n=al=2Cice,r=x"), []byte(","))
+	b := openSASLBroker(f, 0, nil)
+	mechs := []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+	f.Fuzz(func(t *testing.T, mech uint8, first, second []byte) {
+		m := mechs[int(mech)%len(mechs)]
+		x := newSASLExchange(exchangeEnv{b: b, remote: netip.MustParseAddr("10.0.0.1"), fakeKey: []byte("k"), what: "authentication"}, m)
+		_, done, err := x.step(first)
+		if err == nil && !done {
+			_, done, err = x.step(second)
+		}
+		if !done {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: done with an error: %v", m, err)
+		}
+		parts := bytes.Split(first, []byte{0})
+		if m != "PLAIN" || len(parts) != 3 || (len(parts[0]) > 0 && string(parts[0]) != "alice") ||
+			string(parts[1]) != "alice" || string(parts[2]) != "alice-secret" || x.user() != "alice" {
+			t.Fatalf("%s authenticated %q with %q / %q", m, x.user(), first, second)
+		}
+	})
 }

@@ -29,8 +29,9 @@ const handshakeTimeout = 10 * time.Second
 // tlsHandshake finishes the TLS handshake on an SSL or SASL_SSL listener
 // before any request is read, and takes the principal from a verified
 // client certificate: "User:" and its common name (as Kafka's
-// ssl.principal.mapping.rules would extract it). It reports whether the
-// connection may go on.
+// ssl.principal.mapping.rules would extract it). On an SSL listener that
+// user then holds one of its max.connections.per.user slots until the
+// connection closes. It reports whether the connection may go on.
 func (c *conn) tlsHandshake() bool {
 	cs, isTLS, err := tlsconf.Handshake(c.ctx, c.nc, handshakeTimeout)
 	if !isTLS {
@@ -40,8 +41,23 @@ func (c *conn) tlsHandshake() bool {
 		c.logger.Info("closing kafka connection", "err", err)
 		return false
 	}
-	if name, ok := tlsconf.PeerName(cs); ok {
-		c.setPrincipal("User:" + name)
+	name, ok := tlsconf.PeerName(cs)
+	if !ok || c.s.cfg.SASL {
+		// On SASL_SSL the principal is who authenticates next.
+		return true
 	}
+	c.setPrincipal("User:" + name)
+	// The certificate's user is a login like any other: the loopback
+	// rule and the per-user connection limit apply to it.
+	if err := c.s.broker.CheckLoopback(name, c.remoteAddr()); err != nil {
+		c.logger.Info("closing kafka connection", "user", name, "err", err)
+		return false
+	}
+	release, err := c.s.broker.Connected(name)
+	if err != nil {
+		c.logger.Info("closing kafka connection", "user", name, "err", err)
+		return false
+	}
+	c.sasl.release = release
 	return true
 }

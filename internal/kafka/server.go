@@ -67,6 +67,9 @@ type Server struct {
 	// splice marks the holes in an encoded Fetch response where record
 	// bytes go; random per server so client data can never forge one.
 	spliceNonce [12]byte
+	// saslFakeKey derives the salts shown for SCRAM users that do not
+	// exist (sasl.go), random per server.
+	saslFakeKey []byte
 	apis        *apiIndex
 	// net runs the accept loop and shutdown; its context parents every
 	// connection's, so parked long polls and joins answer at once when
@@ -91,6 +94,11 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, apis: newAPIIndex(), net: netserve.New("kafka", cfg.Logger)}
 	s.net.SetLimit(cfg.ConnLimit)
 	rand.Read(s.spliceNonce[:])
+	s.saslFakeKey = make([]byte, 32)
+	rand.Read(s.saslFakeKey)
+	if len(s.cfg.SASLMechanisms) == 0 {
+		s.cfg.SASLMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+	}
 	return s
 }
 

@@ -33,6 +33,7 @@ func apiTable() []apiSpec {
 		{14, 0, 5, (*conn).handleSyncGroup},
 		{15, 0, 5, (*conn).handleDescribeGroups},
 		{16, 0, 5, (*conn).handleListGroups},
+		{17, 0, 1, (*conn).handleSASLHandshake},
 		{18, 0, 4, (*conn).handleApiVersions},
 		{19, 2, 7, (*conn).handleCreateTopics},
 		{20, 1, 6, (*conn).handleDeleteTopics},
@@ -45,10 +46,13 @@ func apiTable() []apiSpec {
 		{32, 1, 4, (*conn).handleDescribeConfigs},
 		{33, 0, 2, (*conn).handleAlterConfigs},
 		{35, 1, 4, (*conn).handleDescribeLogDirs},
+		{36, 0, 2, (*conn).handleSASLAuthenticate},
 		{37, 0, 3, (*conn).handleCreatePartitions},
 		{42, 0, 2, (*conn).handleDeleteGroups},
 		{44, 0, 1, (*conn).handleIncrementalAlterConfigs},
 		{47, 0, 0, (*conn).handleOffsetDelete},
+		{50, 0, 0, (*conn).handleDescribeUserSCRAMCredentials},
+		{51, 0, 0, (*conn).handleAlterUserSCRAMCredentials},
 		{60, 0, 1, (*conn).handleDescribeCluster},
 	}
 }

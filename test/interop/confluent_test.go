@@ -47,12 +47,12 @@ func ckProduce(t *testing.T, addr, topic string, want map[string]string, from ma
 	return byPart
 }
 
-// ckConsume runs ck_consume.py in group and checks it saw exactly want,
+// ckConsume runs ck_consume.py in group (args are more flags) and checks it saw exactly want,
 // with no consumer errors, each partition in delivery order.
-func ckConsume(t *testing.T, addr, topic, group string, want map[string]string, sent map[int32][]rec) {
+func ckConsume(t *testing.T, addr, topic, group string, want map[string]string, sent map[int32][]rec, args ...string) {
 	t.Helper()
 	var out ckConsumeOut
-	runPy(t, 60*time.Second, &out, "ck_consume.py", "--bootstrap", addr, "--topic", topic, "--group", group, "--expect", fmt.Sprint(len(want)))
+	runPy(t, 60*time.Second, &out, "ck_consume.py", append([]string{"--bootstrap", addr, "--topic", topic, "--group", group, "--expect", fmt.Sprint(len(want))}, args...)...)
 	if len(out.Errors) > 0 {
 		t.Errorf("confluent-kafka consumer reported errors: %v", head(out.Errors))
 	}

@@ -1,13 +1,13 @@
 """confluent-kafka Consumer in a group with auto commit.
 
     ck_consume.py --bootstrap HOST:PORT --topic T --group G --expect N
-                  [--idle-secs 2] [--max-secs 40]
+                  [--idle-secs 2] [--max-secs 40] [--sasl MECH:USER:PASS]
 
 Subscribes with group.id G, auto.offset.reset=earliest and auto commit, and
 polls until it has seen N messages and then IDLE seconds pass with nothing
 more (so late duplicates are seen too), or MAX seconds pass. close()
 commits. Prints one JSON object: every record seen in order, and every
-error the consumer reported.
+error the consumer reported. --sasl connects over SASL_PLAINTEXT.
 """
 import argparse
 import json
@@ -17,9 +17,18 @@ import time
 from confluent_kafka import Consumer
 
 
+def sasl_conf(spec):
+    if not spec:
+        return {}
+    mech, user, password = spec.split(":", 2)
+    return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": mech,
+            "sasl.username": user, "sasl.password": password}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--sasl", default="", help="MECHANISM:USER:PASSWORD over SASL_PLAINTEXT")
     ap.add_argument("--topic", required=True)
     ap.add_argument("--group", required=True)
     ap.add_argument("--expect", type=int, required=True)
@@ -27,7 +36,7 @@ def main():
     ap.add_argument("--max-secs", type=float, default=40)
     a = ap.parse_args()
 
-    c = Consumer({
+    conf = {
         "bootstrap.servers": a.bootstrap,
         "client.id": "tern-interop-ck-consumer",
         "group.id": a.group,
@@ -35,7 +44,9 @@ def main():
         "enable.auto.commit": True,
         "session.timeout.ms": 10000,
         "heartbeat.interval.ms": 500,
-    })
+    }
+    conf.update(sasl_conf(a.sasl))
+    c = Consumer(conf)
     c.subscribe([a.topic])
     recs, errors = [], []
     deadline = time.time() + a.max_secs

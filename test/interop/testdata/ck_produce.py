@@ -2,10 +2,12 @@
 
     ck_produce.py --bootstrap HOST:PORT --topic T --count N [--start S]
                   [--tag TAG] [--pad P] [--idempotent] [--compression C]
+                  [--sasl MECH:USER:PASS]
 
 Message i (S <= i < S+N) has key "k<i>" and value "v<i>-<TAG>" followed by P
 bytes of "x" (compressible padding). With --idempotent the producer sets
-enable.idempotence=true and acks=all; --compression sets compression.type.
+enable.idempotence=true and acks=all; --compression sets compression.type;
+--sasl connects over SASL_PLAINTEXT.
 Prints one JSON object: every delivery report in callback order (with the
 error, if any) and the number of messages still undelivered after flush.
 """
@@ -19,6 +21,7 @@ from confluent_kafka import Producer
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--sasl", default="", help="MECHANISM:USER:PASSWORD over SASL_PLAINTEXT")
     ap.add_argument("--topic", required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--start", type=int, default=0)
@@ -38,6 +41,10 @@ def main():
     }
     if a.idempotent:
         conf["enable.idempotence"] = True
+    if a.sasl:
+        mech, user, password = a.sasl.split(":", 2)
+        conf.update({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": mech,
+                     "sasl.username": user, "sasl.password": password})
     p = Producer(conf)
     reports = []
 
