@@ -93,6 +93,11 @@ func (b *Broker) Authorize(principal string, host netip.Addr, op ACLOperation, r
 	return b.Authorizer(principal, host).Allowed(op, rt, name)
 }
 
+// IsSuperUser reports whether principal may do anything: a configured
+// super user, or an administrator-tagged user ("User:<name>"). It holds
+// whether or not Kafka authorization is on.
+func (b *Broker) IsSuperUser(principal string) bool { return b.isSuperUser(principal) }
+
 // isSuperUser: a configured super user, or the administrator-tagged user
 // the principal names. The anonymous principal is never a user's: a user
 // called ANONYMOUS does not make unauthenticated clients super users.

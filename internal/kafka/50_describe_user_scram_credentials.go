@@ -17,8 +17,9 @@ import (
 func (c *conn) handleDescribeUserSCRAMCredentials(r *request) {
 	req := r.kreq.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
-	// Kafka needs DESCRIBE on the cluster, and refuses the whole request.
-	if !allowedOnCluster(c.authz(), opDescribe) {
+	// DESCRIBE on the cluster (mayManageUsers), else the whole request
+	// is refused.
+	if !c.mayManageUsers(opDescribe) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		resp.ErrorMessage = authzMessage(resp.ErrorCode)
 		r.respond(resp)

@@ -26,8 +26,9 @@ import (
 func (c *conn) handleAlterUserSCRAMCredentials(r *request) {
 	req := r.kreq.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
-	// Kafka needs ALTER on the cluster; without it every user is refused.
-	denied := !allowedOnCluster(c.authz(), opAlter)
+	// ALTER on the cluster (mayManageUsers); without it every user is
+	// refused.
+	denied := !c.mayManageUsers(opAlter)
 	var dels []broker.ScramDeletion
 	var ups []broker.ScramUpsertion
 	var order []string

@@ -45,6 +45,20 @@ func (c *conn) authz() broker.Authorizer {
 	return c.s.broker.Authorizer(c.principal(), c.clientAddr())
 }
 
+// mayManageUsers reports whether the connection may read or change the
+// user store through DescribeUserScramCredentials or
+// AlterUserScramCredentials (op DESCRIBE or ALTER on the cluster). With
+// ACLs on, Kafka's rule decides. Without them Kafka lets anyone in, but
+// Tern's users are also the AMQP and admin API users, so a credential
+// change is an administrator's act: only super users (super.users, or
+// a user tagged administrator) may, never an anonymous client.
+func (c *conn) mayManageUsers(op broker.ACLOperation) bool {
+	if c.s.broker.ACLsEnabled() {
+		return allowedOnCluster(c.authz(), op)
+	}
+	return c.s.broker.IsSuperUser(c.principal())
+}
+
 // clientAddr is the client's IP address, which ACL hosts are compared
 // with (Kafka: the socket's InetAddress.getHostAddress()); the zero Addr
 // when the connection is not IP, which only "*" ACLs match.

@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,39 @@ func TestSASLUsersCreatedByAlterUserScramCredentials(t *testing.T) {
 	wantCodes = map[string]error{"bob": nil, "nobody": kerr.ResourceNotFound, "bob2": kerr.DuplicateResource, "carol": kerr.ResourceNotFound}
 	if fmt.Sprint(codes) != fmt.Sprint(wantCodes) || len(dresp.Results) != 4 {
 		t.Fatalf("describe errors: %v (%d results), want %v", codes, len(dresp.Results), wantCodes)
+	}
+}
+
+// TestSCRAMCredentialsNeedAnAdministrator: without kafka.authorizer,
+// Kafka would let anyone alter credentials, but Tern's users are also its
+// AMQP and admin API users: an anonymous client and a plain user are
+// refused, an administrator is not, and a refused change changes nothing.
+func TestSCRAMCredentialsNeedAnAdministrator(t *testing.T) {
+	b := startSASL(t)
+	ctx := ctxT(t, 30*time.Second)
+	// kadm salts an upsertion in place: a fresh one per call.
+	takeover := func() []kadm.UpsertSCRAM {
+		return []kadm.UpsertSCRAM{{User: "guest", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "pwned"}}
+	}
+	for name, adm := range map[string]*kadm.Client{
+		"anonymous": kadm.NewClient(newClient(t, b.KafkaAddr("PLAINTEXT"))),
+		"alice":     kadm.NewClient(saslClient(t, b, "SASL_PLAINTEXT", plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism())),
+	} {
+		res, err := adm.AlterUserSCRAMs(ctx, nil, takeover())
+		// kadm reports a per-user error as the call's error or in the map.
+		if !errors.Is(err, kerr.ClusterAuthorizationFailed) && !errors.Is(res["guest"].Err, kerr.ClusterAuthorizationFailed) {
+			t.Fatalf("%s alters guest's credential: %v %+v, want CLUSTER_AUTHORIZATION_FAILED", name, err, res)
+		}
+		if _, err := adm.DescribeUserSCRAMs(ctx); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+			t.Fatalf("%s describes credentials: %v, want CLUSTER_AUTHORIZATION_FAILED", name, err)
+		}
+	}
+	core := b.Node().Broker
+	if _, err := core.Authenticate("guest", "pwned", netip.MustParseAddr("127.0.0.1")); err == nil {
+		t.Fatal("a refused AlterUserScramCredentials changed guest's password")
+	}
+	admin := kadm.NewClient(saslClient(t, b, "SASL_PLAINTEXT", plain.Auth{User: "guest", Pass: "guest"}.AsMechanism()))
+	if _, err := admin.DescribeUserSCRAMs(ctx); err != nil {
+		t.Fatalf("the administrator describes credentials: %v", err)
 	}
 }
