@@ -30,26 +30,60 @@ type loginWindow struct {
 }
 
 // loginGuardMax bounds the addresses remembered: a scan from many
-// addresses cannot grow the map without limit. Past it, stale windows
-// are dropped, then (all fresh) the whole map.
+// addresses cannot grow the map without limit. Past it, room is made
+// without forgetting a blocked address, so a flood of new addresses
+// cannot wipe out the count of one that is guessing.
 const loginGuardMax = 10_000
 
-func (g *loginGuard) window(addr netip.Addr, now time.Time) *loginWindow {
-	w := g.byAddr[addr]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		if len(g.byAddr) >= loginGuardMax {
-			for a, old := range g.byAddr {
-				if now.Sub(old.start) >= time.Minute {
-					delete(g.byAddr, a)
-				}
-			}
-			if len(g.byAddr) >= loginGuardMax {
-				clear(g.byAddr)
+// loginKey is the address a limit applies to: an IPv6 client controls a
+// whole /64, so that is what it is counted as.
+func loginKey(addr netip.Addr) netip.Addr {
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.Addr()
+	}
+	return addr
+}
+
+// current is addr's window if it is under a minute old, else nil.
+func (g *loginGuard) current(addr netip.Addr, now time.Time) *loginWindow {
+	if w := g.byAddr[addr]; w != nil && now.Sub(w.start) < time.Minute {
+		return w
+	}
+	return nil
+}
+
+// open starts (or restarts) addr's window; only failures do, so
+// successful logins never take room.
+func (g *loginGuard) open(addr netip.Addr, now time.Time) *loginWindow {
+	if w := g.current(addr, now); w != nil {
+		return w
+	}
+	if len(g.byAddr) >= loginGuardMax {
+		// Make room: stale windows go first, then one still under the
+		// limit, and only if every address is blocked, the oldest.
+		var victim, oldest netip.Addr
+		var oldestStart time.Time
+		for a, w := range g.byAddr {
+			switch {
+			case now.Sub(w.start) >= time.Minute:
+				delete(g.byAddr, a)
+			case w.failures < g.limit:
+				victim = a
+			case oldestStart.IsZero() || w.start.Before(oldestStart):
+				oldest, oldestStart = a, w.start
 			}
 		}
-		w = &loginWindow{start: now}
-		g.byAddr[addr] = w
+		if len(g.byAddr) >= loginGuardMax {
+			if !victim.IsValid() {
+				victim = oldest
+			}
+			delete(g.byAddr, victim)
+		}
 	}
+	w := &loginWindow{start: now}
+	g.byAddr[addr] = w
 	return w
 }
 
@@ -58,20 +92,20 @@ func (g *loginGuard) allow(addr netip.Addr, user, mechanism string) error {
 	if g.limit <= 0 {
 		return nil
 	}
-	addr = addr.Unmap()
+	key := loginKey(addr)
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	w := g.window(addr, now)
-	if w.failures < g.limit {
+	w := g.current(key, now)
+	if w == nil || w.failures < g.limit {
 		return nil
 	}
 	if !w.logged {
 		w.logged = true
 		g.logger.Warn("too many failed logins; refusing this address's logins for the rest of the minute",
-			"remote", addr.String(), "failures", w.failures, "user", user, "mechanism", mechanism)
+			"remote", addr.Unmap().String(), "failures", w.failures, "user", user, "mechanism", mechanism)
 	}
-	return fmt.Errorf("%w: %w from %s; try again in %s", ErrAuthentication, ErrLoginThrottled, addr, (time.Minute - now.Sub(w.start)).Round(time.Second))
+	return fmt.Errorf("%w: %w from %s; try again in %s", ErrAuthentication, ErrLoginThrottled, addr.Unmap(), (time.Minute - now.Sub(w.start)).Round(time.Second))
 }
 
 // failed counts and logs a failed login. The log names who and from
@@ -83,7 +117,7 @@ func (g *loginGuard) failed(addr netip.Addr, user, mechanism string, reason erro
 		return
 	}
 	g.mu.Lock()
-	g.window(addr, g.now()).failures++
+	g.open(loginKey(addr), g.now()).failures++
 	g.mu.Unlock()
 }
 

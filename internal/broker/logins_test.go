@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,5 +109,61 @@ func TestConnectedLimitsPerUser(t *testing.T) {
 	}
 	if _, err := b.Connected("alice"); !errors.Is(err, ErrLimitReached) {
 		t.Fatalf("double release freed two slots: %v", err)
+	}
+}
+
+// TestUnknownUserCostsALogin: a login for a user that does not exist
+// takes as long as a wrong password for one that does, so timing does
+// not tell a guesser which names exist.
+func TestUnknownUserCostsALogin(t *testing.T) {
+	b := openUsersBroker(t, t.TempDir())
+	t.Cleanup(func() { b.Close() })
+	median := func(user string) time.Duration {
+		var ds []time.Duration
+		for range 9 {
+			start := time.Now()
+			if _, err := b.Authenticate(user, "wrong", netip.Addr{}); err == nil {
+				t.Fatal("logged in")
+			}
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	known, unknown := median("guest"), median("nobody")
+	// A PBKDF2 of 4096 rounds is hundreds of microseconds; answering at
+	// once is under ten. Half the known cost leaves room for noise.
+	if unknown < known/2 {
+		t.Fatalf("unknown user answered in %v, a wrong password in %v", unknown, known)
+	}
+}
+
+// TestLoginGuardKeys: an IPv6 client is counted per /64 (it owns the
+// whole prefix), successful logins take no room, and a flood of failures
+// from more addresses than the guard remembers does not free a blocked
+// address.
+func TestLoginGuardKeys(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	g := &loginGuard{limit: 2, now: func() time.Time { return now }, logger: slog.New(slog.DiscardHandler), byAddr: map[netip.Addr]*loginWindow{}}
+	a1, a2 := netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::ffff:2")
+	g.failed(a1, "u", "PLAIN", ErrAuthentication)
+	g.failed(a2, "u", "PLAIN", ErrAuthentication)
+	if err := g.allow(netip.MustParseAddr("2001:db8::3"), "u", "PLAIN"); !errors.Is(err, ErrLoginThrottled) {
+		t.Fatalf("same /64: %v", err)
+	}
+	if err := g.allow(netip.MustParseAddr("2001:db8:0:1::1"), "u", "PLAIN"); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+	if len(g.byAddr) != 1 {
+		t.Fatalf("allow took room: %d windows", len(g.byAddr))
+	}
+	for i := range loginGuardMax + 100 {
+		g.failed(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), "u", "PLAIN", ErrAuthentication)
+	}
+	if len(g.byAddr) > loginGuardMax {
+		t.Fatalf("%d windows remembered", len(g.byAddr))
+	}
+	if err := g.allow(a1, "u", "PLAIN"); !errors.Is(err, ErrLoginThrottled) {
+		t.Fatalf("the blocked /64 was forgotten in the flood: %v", err)
 	}
 }

@@ -344,7 +344,10 @@ func (b *Broker) AuthenticateExternal(name string, remote netip.Addr) (UserInfo,
 
 // checkPassword derives the stored key of any mechanism the user has a
 // credential for (a user made through Kafka's AlterUserScramCredentials
-// may have only one) and compares it in constant time.
+// may have only one) and compares it in constant time. A user that does
+// not exist (or has no credential) costs the same derivation, against a
+// throwaway salt: answering at once would tell a guesser which user
+// names exist.
 func checkPassword(r userRecord, exists bool, password string) error {
 	if exists {
 		for _, m := range scramMechanisms {
@@ -359,6 +362,8 @@ func checkPassword(r userRecord, exists bool, password string) error {
 			return ErrAuthentication
 		}
 	}
+	var salt [16]byte
+	scramKeys(scramMechanisms[0].h, password, salt[:], scramIterations)
 	return ErrAuthentication
 }
 
