@@ -232,6 +232,11 @@ func (ch *channel) contentHeader(payload []byte) error {
 	if ch.pending == nil {
 		return newError(spec.UnexpectedFrame, nil, "content header without basic.publish")
 	}
+	if ch.pendingHdr != nil {
+		// A second header in the middle of a body: RabbitMQ's 505, and
+		// the body budget reserved by the first is never double counted.
+		return newError(spec.UnexpectedFrame, nil, "expected content body, got content header")
+	}
 	h, err := spec.DecodeContentHeader(payload)
 	if err != nil {
 		return newError(spec.FrameError, ch.pending, "%v", err)

@@ -222,3 +222,92 @@ func TestDefaultExchangeRefusalText(t *testing.T) {
 		t.Fatalf("exchange.delete of the default exchange: %v", err)
 	}
 }
+
+// TestAlternateExchangeAsBytesIsChecked: an alternate-exchange argument
+// sent as a byte array (field type 'x') routes like a string, so it is
+// checked like one: declaring it needs read on the exchange, which this
+// user lacks.
+func TestAlternateExchangeAsBytesIsChecked(t *testing.T) {
+	b := testbroker.Start(t)
+	ctx := context.Background()
+	bk := b.Node().Broker
+	if _, err := bk.PutUser(ctx, "mallory", "pw", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bk.SetPermission(ctx, broker.Permission{User: "mallory", VHost: "/", Configure: "^mine$", Write: "^mine$", Read: "^$"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := amqp.Dial("amqp://mallory:pw@" + b.AMQPAddr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, ae := range []any{"victim", []byte("victim")} {
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = ch.ExchangeDeclare("mine", "fanout", false, false, false, false, amqp.Table{"alternate-exchange": ae})
+		var aerr *amqp.Error
+		if !errors.As(err, &aerr) || aerr.Code != amqp.AccessRefused {
+			t.Fatalf("alternate-exchange %T: %v, want 403", ae, err)
+		}
+	}
+}
+
+// TestSecondContentHeaderIsAFrameError: a content header in the middle
+// of a body is RabbitMQ's 505 UNEXPECTED_FRAME, which closes the
+// connection (and with it any body budget).
+func TestSecondContentHeaderIsAFrameError(t *testing.T) {
+	b := testbroker.Start(t)
+	r := dialRaw(t, b.AMQPAddr)
+	r.handshake()
+	r.send(1, &spec.ChannelOpen{})
+	r.next()
+	r.send(1, &spec.BasicPublish{RoutingKey: "q"})
+	for range 2 {
+		h, err := spec.AppendHeaderFrame(nil, 1, &spec.ContentHeader{ClassID: spec.ClassBasic, BodySize: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.write(h)
+	}
+	r.expectConnectionClose(spec.UnexpectedFrame)
+}
+
+// TestConnectionMemoryZeroMeansTheMessageSize: max.connection.memory=0
+// falls back to the message size cap, so two bodies in progress on two
+// channels are fine.
+func TestConnectionMemoryZeroMeansTheMessageSize(t *testing.T) {
+	b := testbroker.Start(t, testbroker.WithConfig(func(c *config.Config) { c.Limits.ConnectionMemory = 0 }))
+	r := dialRaw(t, b.AMQPAddr)
+	r.handshake()
+	for ch := uint16(1); ch <= 2; ch++ {
+		r.send(ch, &spec.ChannelOpen{})
+		r.next()
+	}
+	r.send(1, &spec.QueueDeclare{Queue: "zero-q"})
+	r.next()
+	for ch := uint16(1); ch <= 2; ch++ {
+		r.send(ch, &spec.BasicPublish{RoutingKey: "zero-q"})
+		h, _ := spec.AppendHeaderFrame(nil, ch, &spec.ContentHeader{ClassID: spec.ClassBasic, BodySize: 10})
+		r.write(h)
+	}
+	for ch := uint16(1); ch <= 2; ch++ {
+		f, _ := spec.AppendFrame(nil, spec.Frame{Type: spec.FrameBody, Channel: ch, Payload: bytes.Repeat([]byte{'x'}, 10)})
+		r.write(f)
+	}
+	r.send(1, &spec.QueueDeclare{Queue: "zero-q", Passive: true})
+	for {
+		ch, m := r.next()
+		if ok, is := m.(*spec.QueueDeclareOK); is && ch == 1 {
+			if ok.MessageCount != 2 {
+				t.Fatalf("%d messages, want 2", ok.MessageCount)
+			}
+			return
+		}
+		if cl, is := m.(*spec.ChannelClose); is {
+			t.Fatalf("channel %d closed: %d %s", ch, cl.ReplyCode, cl.ReplyText)
+		}
+	}
+}

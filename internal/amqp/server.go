@@ -73,10 +73,10 @@ func NewServer(cfg Config, b *broker.Broker) *Server {
 		cfg.MaxMessageBytes = 128 << 20
 	}
 	cfg.MaxMessageBytes = min(cfg.MaxMessageBytes, maxMessageSizeLimit)
-	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
 	if cfg.ConnMemory == 0 {
 		cfg.ConnMemory = cfg.MaxMessageBytes
 	}
+	s := &Server{cfg: cfg, broker: b, logger: cfg.Logger, net: netserve.New("amqp", cfg.Logger), conns: map[*conn]struct{}{}}
 	s.net.SetLimit(cfg.ConnLimit)
 	b.OnResourceAlarm(s.onAlarm)
 	b.OnVHostDeleted(s.onVHostDeleted)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/ternmq/tern/internal/broker/exchange"
 )
 
 // Authorization, as RabbitMQ defines it: a user holds, per virtual host,
@@ -143,7 +145,7 @@ func (p Principal) ExchangeDeclare(name string, passive bool, args map[string]an
 	if err := p.check(KindExchange, name, AccessConfigure); err != nil {
 		return err
 	}
-	if ae, ok := args["alternate-exchange"].(string); ok && !p.v.hasExchange(name) {
+	if ae, ok := exchange.AlternateExchange(args); ok && !p.v.hasExchange(name) {
 		if err := p.check(KindExchange, name, AccessRead); err != nil {
 			return err
 		}

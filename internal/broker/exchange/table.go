@@ -115,13 +115,14 @@ func (t *Table) dropQueue(name string) *Table {
 // newXroute compiles an exchange record (validated by the Router).
 func newXroute(rec *ExchangeRecord) *xroute {
 	x := &xroute{name: rec.Name, kind: rec.Type, internal: rec.Internal, isDefault: rec.Name == ""}
-	x.ae, x.hasAE = alternateExchange(rec.Args)
+	x.ae, x.hasAE = AlternateExchange(rec.Args)
 	return x
 }
 
-// alternateExchange reads the alternate-exchange argument. Like RabbitMQ,
-// any string (or bytes) names an exchange; other types name none.
-func alternateExchange(args Args) (string, bool) {
+// AlternateExchange reads the alternate-exchange argument. Like RabbitMQ,
+// any string (or bytes) names an exchange; other types name none. The
+// permission check reads it here too, so it sees every form routing does.
+func AlternateExchange(args Args) (string, bool) {
 	switch v := args["alternate-exchange"].(type) {
 	case string:
 		return v, true
