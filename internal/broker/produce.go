@@ -26,12 +26,24 @@ type ProduceResult struct {
 // records is taken over by the broker: the base offset and leader epoch
 // are stamped into it in place.
 func (b *Broker) Produce(ctx context.Context, topic string, part int32, records []byte) (ProduceResult, func() error, error) {
+	return b.produce(ctx, topic, part, records, true)
+}
+
+// ProduceExisting is Produce that never auto-creates the topic: for a
+// producer who may write to a topic but not create one, so a topic
+// deleted between the adapter's check and the append is not recreated
+// on their behalf.
+func (b *Broker) ProduceExisting(ctx context.Context, topic string, part int32, records []byte) (ProduceResult, func() error, error) {
+	return b.produce(ctx, topic, part, records, false)
+}
+
+func (b *Broker) produce(ctx context.Context, topic string, part int32, records []byte, create bool) (ProduceResult, func() error, error) {
 	fail := ProduceResult{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: -1}
 	if err := b.enter(); err != nil {
 		return fail, nil, err
 	}
 	defer b.leave()
-	if _, err := b.Topic(ctx, topic, true); err != nil {
+	if _, err := b.Topic(ctx, topic, create); err != nil {
 		return fail, nil, err
 	}
 	p, err := b.partition(topic, part)

@@ -47,6 +47,7 @@ func (c *conn) handleProduce(r *request) {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
 		denied := int16(0)
+		produce := c.s.broker.Produce
 		switch {
 		case txnDenied:
 			denied = kerr.TransactionalIDAuthorizationFailed.Code
@@ -56,6 +57,7 @@ func (c *conn) handleProduce(r *request) {
 			if _, err := c.s.broker.Topic(c.ctx, t.Topic, false); err != nil {
 				denied = errCode(err)
 			}
+			produce = c.s.broker.ProduceExisting
 		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewProduceResponseTopicPartition()
@@ -67,7 +69,7 @@ func (c *conn) handleProduce(r *request) {
 			case !validAcks:
 				rp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			default:
-				res, wait, err := c.s.broker.Produce(c.ctx, t.Topic, p.Partition, p.Records)
+				res, wait, err := produce(c.ctx, t.Topic, p.Partition, p.Records)
 				rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
 				if err != nil {
 					rp.ErrorCode = errCode(err)

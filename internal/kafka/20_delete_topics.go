@@ -40,12 +40,18 @@ func (c *conn) handleDeleteTopics(r *request) {
 			if ierr == nil {
 				rt.TopicID = info.ID
 			}
-			if ierr == nil && !clusterDelete && !az.Allowed(opDelete, resTopic, *name) {
+			switch {
+			case clusterDelete || az.Allowed(opDelete, resTopic, *name):
+				err = c.s.broker.DeleteTopic(c.ctx, *name)
+			case ierr == nil:
 				rt.TopicID = [16]byte{}
 				deny(&rt)
 				return
+			default:
+				// Missing when looked up: answer that, and never delete
+				// what the principal may not (it may exist by now).
+				err = ierr
 			}
-			err = c.s.broker.DeleteTopic(c.ctx, *name)
 		} else {
 			if info, ok := c.s.broker.TopicByID(id); ok && !clusterDelete && !az.Allowed(opDelete, resTopic, info.Name) {
 				if az.Allowed(opDescribe, resTopic, info.Name) {
