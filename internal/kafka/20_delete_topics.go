@@ -31,7 +31,7 @@ func (c *conn) handleDeleteTopics(r *request) {
 		rt.Topic, rt.TopicID = name, id
 		var err error
 		if name != nil && *name != "" {
-			describable := clusterDelete || az.Allowed(opDescribe, resTopic, *name)
+			describable := viaCluster(clusterDelete, *name) || az.Allowed(opDescribe, resTopic, *name)
 			if !describable {
 				deny(&rt)
 				return
@@ -40,14 +40,14 @@ func (c *conn) handleDeleteTopics(r *request) {
 			if ierr == nil {
 				rt.TopicID = info.ID
 			}
-			if ierr == nil && !clusterDelete && !az.Allowed(opDelete, resTopic, *name) {
+			if ierr == nil && !viaCluster(clusterDelete, *name) && !az.Allowed(opDelete, resTopic, *name) {
 				rt.TopicID = [16]byte{}
 				deny(&rt)
 				return
 			}
 			err = c.s.broker.DeleteTopic(c.ctx, *name)
 		} else {
-			if info, ok := c.s.broker.TopicByID(id); ok && !clusterDelete && !az.Allowed(opDelete, resTopic, info.Name) {
+			if info, ok := c.s.broker.TopicByID(id); ok && !viaCluster(clusterDelete, info.Name) && !az.Allowed(opDelete, resTopic, info.Name) {
 				if az.Allowed(opDescribe, resTopic, info.Name) {
 					rt.Topic = &info.Name
 				}
