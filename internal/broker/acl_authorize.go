@@ -63,8 +63,10 @@ func newACLSnapshot(set map[ACL]struct{}) *aclSnapshot {
 // Authorizer answers authorization questions for one principal connected
 // from one address, against the ACLs as they were when it was made. A
 // Kafka request takes one and asks it about each resource it touches.
-// The zero value allows everything (authorization off). It is a value:
-// safe to copy and to use from several goroutines.
+// The topics of the stream queues of AMQP vhosts other than "/"
+// (IsStreamTopic) are super users' alone, whether authorization is on or
+// off; apart from them, the zero value allows everything (authorization
+// off). It is a value: safe to copy and to use from several goroutines.
 type Authorizer struct {
 	on           bool
 	super        bool
@@ -72,14 +74,18 @@ type Authorizer struct {
 	principal    string
 	host         netip.Addr
 	snap         *aclSnapshot
+	// b looks up super users when authorization is off, which only a
+	// stream topic needs.
+	b *Broker
 }
 
 // Authorizer returns the authorizer for principal ("User:alice") at host
 // (the client's IP address; the zero Addr when unknown, which only "*"
-// ACLs match). With authorization off it allows everything at no cost.
+// ACLs match). With authorization off it allows everything but stream
+// topics at no cost.
 func (b *Broker) Authorizer(principal string, host netip.Addr) Authorizer {
 	if !b.cfg.ACL.Enabled {
-		return Authorizer{}
+		return Authorizer{principal: principal, b: b}
 	}
 	a := Authorizer{on: true, allowIfNoACL: b.cfg.ACL.AllowIfNoACL, principal: principal, host: host.Unmap()}
 	if a.super = b.isSuperUser(principal); !a.super {
@@ -116,8 +122,17 @@ func (b *Broker) isSuperUser(principal string) bool {
 	return ok && slices.Contains(r.Tags, "administrator")
 }
 
-// Enabled reports whether authorization is on; off, Allowed is always true.
+// Enabled reports whether authorization is on; off, Allowed is true but
+// for stream topics.
 func (a Authorizer) Enabled() bool { return a.on }
+
+// superUser reports whether the principal is a super user.
+func (a Authorizer) superUser() bool {
+	if a.on {
+		return a.super
+	}
+	return a.b != nil && a.b.isSuperUser(a.principal)
+}
 
 // Allowed reports whether the principal may perform op on the resource of
 // type rt named name, as Kafka's StandardAuthorizer decides: super users
@@ -126,8 +141,13 @@ func (a Authorizer) Enabled() bool { return a.on }
 // ALTER, or (for DESCRIBE_CONFIGS) ALTER_CONFIGS grants it; and when no
 // ACL at all names the resource, the answer is allow.everyone.if.no.acl.found.
 // ACLs apply by literal name, the literal "*", or a prefix of name; by
-// principal or "User:*"; by host or "*".
+// principal or "User:*"; by host or "*". A stream topic (IsStreamTopic)
+// is allowed to super users only, whatever the ACLs say: it belongs to
+// an AMQP vhost, whose permissions are not Kafka's.
 func (a Authorizer) Allowed(op ACLOperation, rt ACLResourceType, name string) bool {
+	if rt == ACLResourceTopic && IsStreamTopic(name) {
+		return a.superUser()
+	}
 	if !a.on || a.super {
 		return true
 	}

@@ -70,7 +70,7 @@ func (v *VHost) queueInfo(q *MQueue, now time.Time) QueueInfo {
 
 func (v *VHost) streamInfo(st *Stream) QueueInfo {
 	qi := QueueInfo{QueueStats: QueueStats{VHost: v.name, Name: st.name}, Type: "stream", Durable: true}
-	if start, hw, _, err := v.b.PartitionOffsets(st.name, 0); err == nil {
+	if start, hw, _, err := v.b.PartitionOffsets(st.topic, 0); err == nil {
 		qi.Ready = hw - start
 	}
 	st.mu.Lock()

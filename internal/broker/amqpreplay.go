@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,11 +20,22 @@ type amqpReplay struct {
 	// catalog without vhost records, where "/" exists implicitly.
 	vhosts    map[string]vhostRecord
 	vhostSeen bool
+	// droppedTopics are the topics deleted stream queues owned, by name
+	// with their id (hex): the stream's delete is logged before its
+	// topic's, so one a crash came between is still a topic at the end.
+	droppedTopics map[string]string
 }
 
 func newAMQPReplay() *amqpReplay {
 	return &amqpReplay{routers: map[string]*exchange.Router{}, queues: map[string]map[string]amqpQueueRecord{},
-		vhosts: map[string]vhostRecord{}}
+		vhosts: map[string]vhostRecord{}, droppedTopics: map[string]string{}}
+}
+
+// dropped notes the topic of a deleted queue record, if it owned one.
+func (a *amqpReplay) dropped(rec amqpQueueRecord) {
+	if rec.TopicID != "" {
+		a.droppedTopics[rec.Topic] = rec.TopicID
+	}
 }
 
 func (a *amqpReplay) router(vhost string) *exchange.Router {
@@ -49,6 +61,9 @@ func (a *amqpReplay) apply(rec metaRecord) error {
 		return nil
 	case metaVHostDelete:
 		a.vhostSeen = true
+		for _, q := range a.queues[rec.VHost] {
+			a.dropped(q)
+		}
 		delete(a.vhosts, rec.VHost)
 		delete(a.routers, rec.VHost)
 		delete(a.queues, rec.VHost)
@@ -67,10 +82,16 @@ func (a *amqpReplay) apply(rec metaRecord) error {
 		if _, err := r.AddQueue(rec.AMQPQueue.Name, true); err != nil {
 			return fmt.Errorf("%w: replay queue %s: %w", ErrStorage, rec.AMQPQueue.Name, err)
 		}
+		// A record for a stream already there rewrites it
+		// (settleStreams giving an old stream its own topic).
 		a.queues[rec.VHost][rec.AMQPQueue.Name] = *rec.AMQPQueue
+		delete(a.droppedTopics, rec.AMQPQueue.Topic)
 	case metaAMQPQueueDelete:
 		if _, err := r.RemoveQueue(rec.AMQPQueue.Name); err != nil {
 			return fmt.Errorf("%w: replay queue delete %s: %w", ErrStorage, rec.AMQPQueue.Name, err)
+		}
+		if q, ok := a.queues[rec.VHost][rec.AMQPQueue.Name]; ok {
+			a.dropped(q)
 		}
 		delete(a.queues[rec.VHost], rec.AMQPQueue.Name)
 	}
@@ -112,7 +133,7 @@ func (b *Broker) loadAMQP(a *amqpReplay, recovery *progress.Task) error {
 		v.router = a.router(name)
 		for qname, rec := range a.queues[name] {
 			if rec.Args["x-queue-type"] == "stream" {
-				v.streams[qname] = &Stream{b: b, name: qname}
+				v.streams[qname] = b.streamFromRecord(rec)
 				continue
 			}
 			spec, err := queueSpec(name, qname, true, false, rec.AutoDelete, rec.Args)
@@ -132,6 +153,14 @@ func (b *Broker) loadAMQP(a *amqpReplay, recovery *progress.Task) error {
 		}
 		v.commit()
 		b.vhosts[name] = v
+	}
+	for topic, id := range a.droppedTopics {
+		if t := b.topics[topic]; t != nil && hex.EncodeToString(t.ID[:]) == id {
+			if b.staleStreamTopics == nil {
+				b.staleStreamTopics = map[string][16]byte{}
+			}
+			b.staleStreamTopics[topic] = t.ID
+		}
 	}
 	dir := filepath.Join(b.cfg.DataDir, amqpDirName)
 	entries, err := os.ReadDir(dir)

@@ -20,14 +20,23 @@ type Settler interface {
 }
 
 // Stream is an AMQP stream queue (x-queue-type: stream): partition 0 of
-// the Kafka topic with the queue's name. AMQP consumers read it without
-// consuming it, from the offset they ask for, as Kafka consumers do; a
-// Kafka client reads the same records as a topic, and records a Kafka
-// producer writes are delivered to AMQP consumers (key as routing key,
-// value as body).
+// a topic — in vhost "/" the Kafka topic with the queue's name, in other
+// vhosts a topic private to the vhost (amqpstreamtopic.go). AMQP
+// consumers read it without consuming it, from the offset they ask for,
+// as Kafka consumers do; a Kafka client reads the same records as a
+// topic, and records a Kafka producer writes are delivered to AMQP
+// consumers (key as routing key, value as body).
 type Stream struct {
 	b    *Broker
 	name string
+	// topic is the topic behind the stream; topicID its id when the
+	// stream owns it (deletes it with itself), else zero; legacy marks a
+	// stream whose record is from before streams named their topic. Set
+	// at declare or load, before the stream is shared.
+	topic   string
+	topicID [16]byte
+	legacy  bool
+	args    map[string]any
 
 	mu        sync.Mutex
 	consumers map[queue.ConsumerID]*streamConsumer
@@ -61,12 +70,17 @@ type streamConsumer struct {
 // the whole stream into its connection buffer.
 const defaultStreamCredit = 1000
 
-// Name is the stream's (and topic's) name.
+// Name is the stream queue's name.
 func (s *Stream) Name() string { return s.name }
+
+// Topic is the name of the topic behind the stream.
+func (s *Stream) Topic() string { return s.topic }
+
+func (s *Stream) owned() bool { return s.topicID != [16]byte{} }
 
 // Consume starts delivering from the offset asked for.
 func (s *Stream) Consume(spec queue.ConsumerSpec, from StreamOffset, c QueueConsumer) error {
-	start, hw, _, err := s.b.PartitionOffsets(s.name, 0)
+	start, hw, _, err := s.b.PartitionOffsets(s.topic, 0)
 	if err != nil {
 		return err
 	}
@@ -79,7 +93,7 @@ func (s *Stream) Consume(spec queue.ConsumerSpec, from StreamOffset, c QueueCons
 	case "offset":
 		off = min(max(from.Offset, start), hw)
 	case "timestamp":
-		o, _, err := s.b.OffsetForTimestamp(s.name, 0, from.Timestamp)
+		o, _, err := s.b.OffsetForTimestamp(s.topic, 0, from.Timestamp)
 		if err != nil {
 			return err
 		}
@@ -194,7 +208,7 @@ func (sc *streamConsumer) run(ctx context.Context, off int64) {
 			}
 		}
 		res := sc.s.b.Fetch(ctx, FetchRequest{
-			Partitions: []FetchPartition{{Topic: sc.s.name, Partition: 0, Offset: off, MaxBytes: 1 << 20}},
+			Partitions: []FetchPartition{{Topic: sc.s.topic, Partition: 0, Offset: off, MaxBytes: 1 << 20}},
 			MaxWait:    time.Second, MinBytes: 1, MaxBytes: 1 << 20,
 		})
 		r := res[0]
@@ -260,11 +274,11 @@ func (sc *streamConsumer) deliver(raw []byte, off int64) int64 {
 	return off
 }
 
-// publishStream appends an AMQP message to the stream's partition.
-func (b *Broker) publishStream(name string, m QueueMessage) (func() error, error) {
-	_, wait, err := b.Produce(context.Background(), name, 0, encodeQueueMessage(m))
+// publish appends an AMQP message to the stream's partition.
+func (s *Stream) publish(m QueueMessage) (func() error, error) {
+	_, wait, err := s.b.Produce(context.Background(), s.topic, 0, encodeQueueMessage(m))
 	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", name, err)
+		return nil, fmt.Errorf("stream %s: %w", s.name, err)
 	}
 	return wait, nil
 }

@@ -59,6 +59,13 @@ type amqpQueueRecord struct {
 	ID         string        `json:"id"`
 	AutoDelete bool          `json:"auto_delete,omitempty"`
 	Args       exchange.Args `json:"args,omitempty"`
+	// Topic is a stream queue's topic (amqpstreamtopic.go); a record
+	// from before it was written means the topic of the queue's name
+	// (settleStreams moves those of vhosts other than "/"). TopicID is
+	// that topic's id (hex) when the stream owns it: deleting the stream
+	// deletes it.
+	Topic   string `json:"topic,omitempty"`
+	TopicID string `json:"topic_id,omitempty"`
 }
 
 func newVHost(b *Broker, name string) *VHost {
@@ -197,7 +204,7 @@ func (v *VHost) DeclareQueue(ctx context.Context, name string, passive, durable,
 		if !passive && args["x-queue-type"] != "stream" {
 			return QueueDeclareResult{}, fmt.Errorf("%w: inequivalent arg 'x-queue-type' for queue '%s' in vhost '%s'", ErrPreconditionFailed, name, v.name)
 		}
-		_, hw, _, _ := v.b.PartitionOffsets(st.name, 0)
+		_, hw, _, _ := v.b.PartitionOffsets(st.topic, 0)
 		return QueueDeclareResult{Stream: st, Name: name, Messages: hw}, nil
 	}
 	if q, ok := v.queues[name]; ok {
@@ -292,28 +299,29 @@ func (b *Broker) openAMQPQueue(id string, spec MQueueSpec) (*MQueue, error) {
 	return q, nil
 }
 
-// declareStream creates a stream queue: the Kafka topic of the same name,
-// with one partition, created if it does not exist (so an existing Kafka
-// topic can be attached to exchanges as a stream). Streams are durable,
-// never exclusive or auto-delete, as in RabbitMQ.
+// declareStream creates a stream queue over partition 0 of its topic
+// (amqpstreamtopic.go): in "/" the Kafka topic of the same name, created
+// with one partition if it does not exist (so an existing Kafka topic can
+// be attached to exchanges as a stream), elsewhere a topic private to the
+// vhost. Streams are durable, never exclusive or auto-delete, as in
+// RabbitMQ.
 func (v *VHost) declareStream(ctx context.Context, name string, durable, exclusive, autoDelete bool, args map[string]any) (QueueDeclareResult, error) {
 	if !durable || exclusive || autoDelete {
 		return QueueDeclareResult{}, fmt.Errorf("%w: stream queue '%s' must be durable, not exclusive nor auto-delete", ErrPreconditionFailed, name)
 	}
-	if _, err := v.b.Topic(ctx, name, false); err != nil {
-		if _, err := v.b.CreateTopic(ctx, CreateTopicRequest{Name: name, Partitions: 1, ReplicationFactor: -1}); err != nil && !errors.Is(err, ErrTopicExists) {
-			return QueueDeclareResult{}, fmt.Errorf("%w: stream '%s': %w", ErrPreconditionFailed, name, err)
-		}
+	topic, topicID, err := v.openStreamTopic(ctx, name)
+	if err != nil {
+		return QueueDeclareResult{}, err
 	}
 	if _, err := v.router.AddQueue(name, true); err != nil {
 		return QueueDeclareResult{}, mapExchangeError(err)
 	}
-	rec := amqpQueueRecord{Name: name, Args: exchange.Args(args)}
+	st := &Stream{b: v.b, name: name, topic: topic, topicID: topicID, args: exchange.Args(args)}
+	rec := st.record()
 	if err := v.b.meta.append(ctx, metaRecord{Type: metaAMQPQueue, VHost: v.name, AMQPQueue: &rec}); err != nil {
 		v.router.RemoveQueue(name)
 		return QueueDeclareResult{}, err
 	}
-	st := &Stream{b: v.b, name: name}
 	v.streams[name] = st
 	v.commit()
 	return QueueDeclareResult{Stream: st, Name: name}, nil
@@ -445,7 +453,7 @@ func (v *VHost) removeQueueLocked(ctx context.Context, q *MQueue) error {
 	return errors.Join(err, os.RemoveAll(q.dir))
 }
 
-// removeStreamLocked deletes a stream queue and its topic.
+// removeStreamLocked deletes a stream queue, and its topic if it owns it.
 func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
 	changes, err := v.router.RemoveQueue(s.name)
 	if err != nil {
@@ -460,13 +468,7 @@ func (v *VHost) removeStreamLocked(ctx context.Context, s *Stream) error {
 	delete(v.streams, s.name)
 	v.commit()
 	s.closeAll(true)
-	if v.b.streamElsewhere(s.name, v) {
-		return nil
-	}
-	if err := v.b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
-		return err
-	}
-	return nil
+	return v.b.dropStreamTopic(ctx, v.name, s)
 }
 
 // ConnectionClosed deletes the exclusive queues the connection owned.
@@ -523,19 +525,19 @@ func (v *VHost) Publish(m QueueMessage, headers map[string]any) (PublishResult, 
 	targets := v.targets.Load()
 	var qsBuf [4]*MQueue // most publishes reach a queue or a few
 	qs := qsBuf[:0]
-	var streams []string
+	var streams []*Stream
 	for _, n := range names {
 		if q := targets.queues[n]; q != nil {
 			qs = append(qs, q)
-		} else if targets.streams[n] != nil {
-			streams = append(streams, n)
+		} else if st := targets.streams[n]; st != nil {
+			streams = append(streams, st)
 		}
 	}
 	if m.Timestamp == 0 {
 		m.Timestamp = v.b.nowMs()
 	}
-	for _, n := range streams {
-		wait, err := v.b.publishStream(n, m)
+	for _, st := range streams {
+		wait, err := st.publish(m)
 		if err != nil {
 			return res, nil, err
 		}

@@ -109,6 +109,12 @@ type Broker struct {
 	// vhostSubs are told of deleted virtual hosts (OnVHostDeleted).
 	vhostSubsMu sync.Mutex
 	vhostSubs   []func(string)
+	// staleStreamTopics are topics of deleted stream queues that owned
+	// them, by name with their id, still there at start: a crash came
+	// between the stream's delete and its topic's. settleStreams deletes
+	// them.
+	staleStreamTopics map[string][16]byte
+
 	// vhostUnrecorded: the catalog has no vhost record yet, so "/" is
 	// implicit until seedDefaultVHost records it.
 	vhostUnrecorded bool
@@ -168,6 +174,10 @@ func Open(cfg Config) (_ *Broker, err error) {
 	}
 	b.users.publishGrants()
 	if err := b.seedDefaultVHost(context.Background()); err != nil {
+		b.closeLogs()
+		return nil, err
+	}
+	if err := b.settleStreams(context.Background()); err != nil {
 		b.closeLogs()
 		return nil, err
 	}

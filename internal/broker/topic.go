@@ -29,7 +29,9 @@ type TopicInfo struct {
 	Name       string
 	ID         [16]byte
 	Partitions int32
-	Internal   bool
+	// Internal: the topic of a stream queue of a vhost other than "/"
+	// (IsStreamTopic), which Kafka clients see as an internal topic.
+	Internal bool
 }
 
 // maxTopicNameLen is Kafka's limit (249), which keeps <topic>-<partition>
@@ -43,7 +45,7 @@ func ValidateTopicName(name string) error {
 		return fmt.Errorf("%w: %q", ErrInvalidTopic, name)
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+		if !topicNameChar(c) {
 			return fmt.Errorf("%w: %q contains %q", ErrInvalidTopic, name, c)
 		}
 	}
@@ -51,6 +53,11 @@ func ValidateTopicName(name string) error {
 		return fmt.Errorf("%w: %q is reserved", ErrInvalidTopic, name)
 	}
 	return nil
+}
+
+// topicNameChar reports whether c may appear in a topic name.
+func topicNameChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 func (b *Broker) partitionDir(topic string, p int32) string {
@@ -227,7 +234,7 @@ func (b *Broker) CreateTopic(ctx context.Context, r CreateTopicRequest) (TopicIn
 }
 
 func (t *Topic) info() TopicInfo {
-	return TopicInfo{Name: t.Name, ID: t.ID, Partitions: int32(len(t.partitions))}
+	return TopicInfo{Name: t.Name, ID: t.ID, Partitions: int32(len(t.partitions)), Internal: IsStreamTopic(t.Name)}
 }
 
 func (b *Broker) openPartition(t *Topic, p int32, entries []ConfigEntry) (*partition, error) {
@@ -245,21 +252,34 @@ func (b *Broker) openPartition(t *Topic, p int32, entries []ConfigEntry) (*parti
 
 // DeleteTopic removes a topic and its data.
 func (b *Broker) DeleteTopic(ctx context.Context, name string) error {
+	_, err := b.deleteTopic(ctx, name, nil)
+	return err
+}
+
+// deleteTopic removes a topic and its data; given an id, only if the
+// topic of that name still has it (a stream queue deletes the topic it
+// created, not one made since under the same name): otherwise it reports
+// false and no error.
+func (b *Broker) deleteTopic(ctx context.Context, name string, id *[16]byte) (bool, error) {
 	b.cfgMu.Lock()
 	defer b.cfgMu.Unlock()
 	if err := b.enter(); err != nil {
-		return err
+		return false, err
 	}
 	defer b.leave()
 	b.mu.Lock()
 	t, ok := b.topics[name]
 	if !ok {
 		b.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+		return false, fmt.Errorf("%w: %s", ErrUnknownTopicOrPartition, name)
+	}
+	if id != nil && t.ID != *id {
+		b.mu.Unlock()
+		return false, nil
 	}
 	if err := b.meta.append(ctx, metaRecord{Type: metaDeleteTopic, Topic: name}); err != nil {
 		b.mu.Unlock()
-		return err
+		return false, err
 	}
 	delete(b.topics, name)
 	b.mu.Unlock()
@@ -280,7 +300,7 @@ func (b *Broker) DeleteTopic(ctx context.Context, name string) error {
 	err := errors.Join(errs...)
 	task.Finish(err)
 	b.logger.Info("topic deleted", "topic", name, "partitions", len(t.partitions))
-	return err
+	return true, err
 }
 
 // DeleteTopicByID deletes the topic with the given id (DeleteTopics v6+).

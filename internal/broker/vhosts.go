@@ -97,10 +97,11 @@ func (b *Broker) PutVHost(ctx context.Context, name, description string, tags []
 }
 
 // DeleteVHost deletes a virtual host and everything in it: its queues and
-// their messages, stream queues and their topics, exchanges, bindings
-// and every user's permissions there. Connections open in it are told
-// (OnVHostDeleted) and anything they still try in it fails with
-// ErrClosed, as RabbitMQ closes them with 320 CONNECTION_FORCED.
+// their messages, stream queues and the topics they own
+// (amqpstreamtopic.go), exchanges, bindings and every user's permissions
+// there. Connections open in it are told (OnVHostDeleted) and anything
+// they still try in it fails with ErrClosed, as RabbitMQ closes them with
+// 320 CONNECTION_FORCED.
 func (b *Broker) DeleteVHost(ctx context.Context, name string) error {
 	if err := b.enter(); err != nil {
 		return err
@@ -149,10 +150,7 @@ func (b *Broker) DeleteVHost(ctx context.Context, name string) error {
 	}
 	for _, s := range v.streams {
 		s.closeAll(true)
-		if b.streamElsewhere(s.name, v) {
-			continue
-		}
-		if err := b.DeleteTopic(ctx, s.name); err != nil && !errors.Is(err, ErrUnknownTopicOrPartition) {
+		if err := b.dropStreamTopic(ctx, name, s); err != nil {
 			errs = append(errs, fmt.Errorf("stream %s: %w", s.name, err))
 		}
 	}
@@ -193,17 +191,4 @@ func (b *Broker) seedDefaultVHost(ctx context.Context) error {
 	}
 	b.vhostUnrecorded = false
 	return nil
-}
-
-// streamElsewhere reports whether a vhost other than v has a stream queue
-// called name. A stream is the Kafka topic of its name, which vhosts do
-// not separate: the topic stays while another vhost's stream uses it.
-// It reads the publishers' snapshots, so it takes no VHost lock.
-func (b *Broker) streamElsewhere(name string, v *VHost) bool {
-	for _, o := range b.VHosts() {
-		if o != v && o.targets.Load().streams[name] != nil {
-			return true
-		}
-	}
-	return false
 }

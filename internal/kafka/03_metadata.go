@@ -25,7 +25,9 @@ import (
 // Auto-creation needs CREATE on the cluster or the topic, else
 // TOPIC_AUTHORIZATION_FAILED. Authorized-operation bitfields (KIP-430) are
 // filled when asked: topics (v8+) and the cluster (v8-10; 0 without
-// DESCRIBE on it).
+// DESCRIBE on it). The topics of AMQP stream queues of vhosts other than
+// "/" (broker.IsStreamTopic) are internal, and only super users may
+// describe them.
 func (c *conn) handleMetadata(r *request) {
 	req := r.kreq.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
@@ -89,7 +91,7 @@ func (c *conn) handleMetadata(r *request) {
 	for i, info := range infos {
 		rt := kmsg.NewMetadataResponseTopic()
 		name := info.Name
-		rt.Topic, rt.TopicID = &name, info.ID
+		rt.Topic, rt.TopicID, rt.IsInternal = &name, info.ID, info.Internal
 		rt.ErrorCode = errCode(errs[i])
 		if errors.Is(errs[i], broker.ErrUnknownTopicID) {
 			rt.Topic = nil

@@ -46,7 +46,7 @@ func (c *conn) handleCreateTopics(r *request) {
 			rt.ErrorCode = kerr.InvalidRequest.Code
 			msg := "topic named more than once in the request"
 			rt.ErrorMessage = &msg
-		case !clusterCreate && !az.Allowed(opCreate, resTopic, t.Topic):
+		case !viaCluster(clusterCreate, t.Topic) && !az.Allowed(opCreate, resTopic, t.Topic):
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			msg := "Authorization failed."
 			rt.ErrorMessage = &msg

@@ -31,7 +31,7 @@ func (c *conn) handleDeleteTopics(r *request) {
 		rt.Topic, rt.TopicID = name, id
 		var err error
 		if name != nil && *name != "" {
-			describable := clusterDelete || az.Allowed(opDescribe, resTopic, *name)
+			describable := viaCluster(clusterDelete, *name) || az.Allowed(opDescribe, resTopic, *name)
 			if !describable {
 				deny(&rt)
 				return
@@ -41,7 +41,7 @@ func (c *conn) handleDeleteTopics(r *request) {
 				rt.TopicID = info.ID
 			}
 			switch {
-			case clusterDelete || az.Allowed(opDelete, resTopic, *name):
+			case viaCluster(clusterDelete, *name) || az.Allowed(opDelete, resTopic, *name):
 				err = c.s.broker.DeleteTopic(c.ctx, *name)
 			case ierr == nil:
 				rt.TopicID = [16]byte{}
@@ -53,7 +53,7 @@ func (c *conn) handleDeleteTopics(r *request) {
 				err = ierr
 			}
 		} else {
-			if info, ok := c.s.broker.TopicByID(id); ok && !clusterDelete && !az.Allowed(opDelete, resTopic, info.Name) {
+			if info, ok := c.s.broker.TopicByID(id); ok && !viaCluster(clusterDelete, info.Name) && !az.Allowed(opDelete, resTopic, info.Name) {
 				if az.Allowed(opDescribe, resTopic, info.Name) {
 					rt.Topic = &info.Name
 				}

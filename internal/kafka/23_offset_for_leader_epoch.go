@@ -23,7 +23,7 @@ func (c *conn) handleOffsetForLeaderEpoch(r *request) {
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		rt.Topic = t.Topic
-		describable := replica || az.Allowed(opDescribe, resTopic, t.Topic)
+		describable := viaCluster(replica, t.Topic) || az.Allowed(opDescribe, resTopic, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, -1, -1

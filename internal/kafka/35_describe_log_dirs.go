@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ternmq/tern/internal/broker"
 )
 
 // DescribeLogDirs, versions 1-4.
@@ -14,11 +16,13 @@ import (
 // reports the filesystem's total and usable bytes. OffsetLag is 0: there
 // are no future replicas to lag. Needs DESCRIBE on the cluster: otherwise
 // no directories, and CLUSTER_AUTHORIZATION_FAILED (v3+; older versions
-// have no field for it).
+// have no field for it). Stream topics (broker.IsStreamTopic) are left
+// out for all but super users.
 func (c *conn) handleDescribeLogDirs(r *request) {
 	req := r.kreq.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
-	if !allowedOnCluster(c.authz(), opDescribe) {
+	az := c.authz()
+	if !allowedOnCluster(az, opDescribe) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		r.respond(resp)
 		return
@@ -45,7 +49,7 @@ func (c *conn) handleDescribeLogDirs(r *request) {
 	}
 	byTopic := map[string]int{}
 	for _, p := range parts {
-		if !want(p.Topic, p.Partition) {
+		if !want(p.Topic, p.Partition) || broker.IsStreamTopic(p.Topic) && !az.Allowed(opDescribe, resTopic, p.Topic) {
 			continue
 		}
 		i, ok := byTopic[p.Topic]

@@ -14,8 +14,10 @@ import (
 // c.authz() and asks it about each resource it touches, the way Kafka's
 // KafkaApis and ControllerApis do (which operation on which resource,
 // which error, and what an unauthorized caller may learn are noted in
-// each handler). With kafka.authorizer=none, c.authz() is the zero
-// broker.Authorizer, which allows everything after one branch.
+// each handler). With kafka.authorizer=none, c.authz() allows everything
+// after one branch, except the topics of AMQP stream queues of vhosts
+// other than "/" (broker.IsStreamTopic), which are super users' alone
+// either way: a grant on the cluster does not reach them (viaCluster).
 
 // Shorthands for the resource types and operations handlers ask about.
 const (
@@ -40,7 +42,7 @@ const (
 // client address against the current ACLs.
 func (c *conn) authz() broker.Authorizer {
 	if !c.s.broker.ACLsEnabled() {
-		return broker.Authorizer{}
+		return c.s.broker.Authorizer(c.principal(), netip.Addr{}) // the host matters to ACLs only
 	}
 	return c.s.broker.Authorizer(c.principal(), c.clientAddr())
 }
@@ -81,6 +83,14 @@ func (c *conn) clientAddr() netip.Addr {
 // allowedOnCluster asks about the one CLUSTER resource.
 func allowedOnCluster(az broker.Authorizer, op broker.ACLOperation) bool {
 	return az.Allowed(op, resCluster, broker.ClusterResourceName)
+}
+
+// viaCluster reports whether a grant on the cluster (clusterOK) allows an
+// operation on topic, as it does for CreateTopics, DeleteTopics and
+// OffsetForLeaderEpoch: for any topic but a stream topic, which only super
+// users reach.
+func viaCluster(clusterOK bool, topic string) bool {
+	return clusterOK && !broker.IsStreamTopic(topic)
 }
 
 // supportedOps are the operations Kafka reports in authorized-operations
