@@ -106,7 +106,7 @@ func (a *api) describeGroup(r *http.Request, b *Backend) (int, any, error) {
 	if d.Err != nil {
 		return 0, nil, d.Err
 	}
-	lags := lagsByGroup(b.Broker)[name]
+	lags := b.Broker.GroupLagsOf(name)
 	if d.State == "Dead" && len(lags) == 0 {
 		return 0, nil, errorf(http.StatusNotFound, "group %q not found (list groups with GET /api/groups)", name)
 	}

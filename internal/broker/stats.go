@@ -66,35 +66,41 @@ type GroupLag struct {
 }
 
 // GroupLags lists the lag of every committed offset of every group whose
-// partition still exists. Each lagging partition costs one batch-header
-// read (see lagAge).
+// partition still exists, by group, topic and partition. Each lagging
+// partition costs one batch-header read (see lagAge).
 func (b *Broker) GroupLags() []GroupLag {
+	groups := b.Groups.List(nil)
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Group < groups[j].Group })
 	var out []GroupLag
+	for _, g := range groups {
+		out = append(out, b.GroupLagsOf(g.Group)...)
+	}
+	return out
+}
+
+// GroupLagsOf is GroupLags for one group, by topic and partition: the
+// cost of the group's own partitions only.
+func (b *Broker) GroupLagsOf(group string) []GroupLag {
+	offs, err := b.Groups.FetchOffsets(group, nil)
+	if err != nil {
+		return nil // the coordinator is closing
+	}
 	now := b.cfg.Now()
-	for _, g := range b.Groups.List(nil) {
-		offs, err := b.Groups.FetchOffsets(g.Group, nil)
-		if err != nil {
-			continue // the coordinator is closing
+	var out []GroupLag
+	for _, o := range offs {
+		p, err := b.partition(o.Topic, o.Partition)
+		if err != nil || o.Offset < 0 {
+			continue
 		}
-		for _, o := range offs {
-			p, err := b.partition(o.Topic, o.Partition)
-			if err != nil || o.Offset < 0 {
-				continue
-			}
-			hw := p.log.HighWatermark()
-			out = append(out, GroupLag{Group: g.Group, Topic: o.Topic, Partition: o.Partition,
-				Committed: o.Offset, HighWatermark: hw, Lag: max(hw-o.Offset, 0), LagAge: p.lagAge(o.Offset, hw, now)})
-		}
+		hw := p.log.HighWatermark()
+		out = append(out, GroupLag{Group: group, Topic: o.Topic, Partition: o.Partition,
+			Committed: o.Offset, HighWatermark: hw, Lag: max(hw-o.Offset, 0), LagAge: p.lagAge(o.Offset, hw, now)})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, c := out[i], out[j]
-		if a.Group != c.Group {
-			return a.Group < c.Group
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
 		}
-		if a.Topic != c.Topic {
-			return a.Topic < c.Topic
-		}
-		return a.Partition < c.Partition
+		return out[i].Partition < out[j].Partition
 	})
 	return out
 }
