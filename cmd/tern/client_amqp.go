@@ -134,14 +134,8 @@ func (c *client) declareExchange(ctx context.Context, vhost, name string, req de
 }
 
 func (c *client) deleteExchange(ctx context.Context, vhost, name string, ifUnused bool) error {
-	// The server deletes a missing exchange silently (AMQP's
-	// exchange.delete does); ask first so a typo is reported.
-	if _, err := c.get(ctx, path("exchanges", vhost, exchangeSegment(name)), nil, nil); err != nil {
-		if statusOf(err) == http.StatusNotFound {
-			return notFound(err, "exchange", name, "tern exchange list")
-		}
-		return err
-	}
+	// The admin API answers 404 for a missing exchange (AMQP's
+	// exchange.delete would succeed), so a typo is reported.
 	q := url.Values{}
 	if ifUnused {
 		q.Set("if-unused", "true")

@@ -106,7 +106,6 @@ func describeTopic(ctx context.Context, b *broker.Broker, name string) (topicDet
 			})
 		}
 	}
-	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Partition < d.Partitions[j].Partition })
 	cfgs, err := b.TopicConfigs(name)
 	if err != nil {
 		return topicDetailJSON{}, err
