@@ -50,10 +50,7 @@ func (c *client) getUser(ctx context.Context, name string) (userInfo, error) {
 
 // putUser creates or updates a user; it answers whether it was created.
 func (c *client) putUser(ctx context.Context, name, password string, tags []string) (bool, error) {
-	if tags == nil {
-		tags = []string{}
-	}
-	body := map[string]any{"password": password, "tags": tags}
+	body := map[string]any{"password": password, "tags": nonNil(tags)}
 	_, status, err := c.send(ctx, http.MethodPut, path("users", name), nil, body)
 	return status == http.StatusCreated, err
 }

@@ -197,8 +197,7 @@ configure (declare, delete), write (publish to) and read (consume from).
 			return nil
 		},
 	}
-	c.Flags().StringVar(&p.VHost, "vhost", "/", "AMQP virtual host")
-	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
+	a.vhostFlag(c, &p.VHost)
 	c.Flags().StringVar(&p.Configure, "configure", ".*", "names the user may declare and delete")
 	c.Flags().StringVar(&p.Write, "write", ".*", "names the user may publish to")
 	c.Flags().StringVar(&p.Read, "read", ".*", "names the user may consume from")
@@ -218,7 +217,6 @@ func (a *cli) permissionClearCmd() *cobra.Command {
 			a.done("Cleared permissions of user %q on vhost %q.\n", user, vhost)
 			return nil
 		})
-	c.Flags().StringVar(&vhost, "vhost", "/", "AMQP virtual host")
-	_ = c.RegisterFlagCompletionFunc("vhost", a.flagCompletion(vhostNames))
+	a.vhostFlag(c, &vhost)
 	return c
 }

@@ -159,11 +159,7 @@ func (a *api) publish(r *http.Request, b *Backend) (int, any, error) {
 		}
 		msg.ExpiresAt = msg.Timestamp + ms.Milliseconds()
 	}
-	var headers map[string]any
-	if props.Headers != nil {
-		headers = props.Headers
-	}
-	res, wait, err := v.Publish(msg, headers)
+	res, wait, err := v.Publish(msg, props.Headers)
 	if err != nil {
 		return 0, nil, err
 	}
