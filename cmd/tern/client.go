@@ -234,6 +234,17 @@ func getAs[T any](ctx context.Context, c *client, p string) (T, json.RawMessage,
 	return out, raw, err
 }
 
+// sendAs is send for an answer decoded as T, the twin of getAs.
+func sendAs[T any](ctx context.Context, c *client, method, p string, body any) (T, json.RawMessage, error) {
+	var out T
+	raw, _, err := c.send(ctx, method, p, nil, body)
+	if err != nil {
+		return out, nil, err
+	}
+	err = decodeAnswer(raw, &out)
+	return out, raw, err
+}
+
 // send makes a request with a JSON body and returns the raw answer (nil
 // for 204) and the status.
 func (c *client) send(ctx context.Context, method, p string, query url.Values, body any) (json.RawMessage, int, error) {

@@ -106,13 +106,8 @@ type gotMessage struct {
 
 func (c *client) getMessages(ctx context.Context, vhost, queue string, count int, ackmode string) ([]gotMessage, json.RawMessage, error) {
 	body := map[string]any{"count": count, "ackmode": ackmode, "encoding": "auto"}
-	raw, _, err := c.send(ctx, http.MethodPost, path("queues", vhost, queue, "get"), nil, body)
-	if err != nil {
-		return nil, nil, notFound(err, "queue", queue, "tern queue list")
-	}
-	var out []gotMessage
-	err = decodeAnswer(raw, &out)
-	return out, raw, err
+	out, raw, err := sendAs[[]gotMessage](ctx, c, http.MethodPost, path("queues", vhost, queue, "get"), body)
+	return out, raw, notFound(err, "queue", queue, "tern queue list")
 }
 
 func (c *client) exchanges(ctx context.Context, vhost string) ([]exchangeInfo, json.RawMessage, error) {
@@ -152,15 +147,10 @@ type publishMessage struct {
 }
 
 func (c *client) publish(ctx context.Context, vhost, exchange string, msg publishMessage) (bool, json.RawMessage, error) {
-	raw, _, err := c.send(ctx, http.MethodPost, path("exchanges", vhost, exchangeSegment(exchange), "publish"), nil, msg)
-	if err != nil {
-		return false, nil, notFound(err, "exchange", exchange, "tern exchange list")
-	}
-	var out struct {
+	out, raw, err := sendAs[struct {
 		Routed bool `json:"routed"`
-	}
-	err = decodeAnswer(raw, &out)
-	return out.Routed, raw, err
+	}](ctx, c, http.MethodPost, path("exchanges", vhost, exchangeSegment(exchange), "publish"), msg)
+	return out.Routed, raw, notFound(err, "exchange", exchange, "tern exchange list")
 }
 
 func (c *client) bindings(ctx context.Context, vhost string) ([]bindingInfo, json.RawMessage, error) {

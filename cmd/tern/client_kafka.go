@@ -61,13 +61,7 @@ type createTopic struct {
 }
 
 func (c *client) createTopic(ctx context.Context, req createTopic) (topicDetail, json.RawMessage, error) {
-	raw, _, err := c.send(ctx, http.MethodPost, path("topics"), nil, req)
-	if err != nil {
-		return topicDetail{}, nil, err
-	}
-	var out topicDetail
-	err = decodeAnswer(raw, &out)
-	return out, raw, err
+	return sendAs[topicDetail](ctx, c, http.MethodPost, path("topics"), req)
 }
 
 type alterTopic struct {
@@ -77,13 +71,8 @@ type alterTopic struct {
 }
 
 func (c *client) alterTopic(ctx context.Context, name string, req alterTopic) (topicDetail, json.RawMessage, error) {
-	raw, _, err := c.send(ctx, http.MethodPatch, path("topics", name), nil, req)
-	if err != nil {
-		return topicDetail{}, nil, notFound(err, "topic", name, "tern topic list")
-	}
-	var out topicDetail
-	err = decodeAnswer(raw, &out)
-	return out, raw, err
+	out, raw, err := sendAs[topicDetail](ctx, c, http.MethodPatch, path("topics", name), req)
+	return out, raw, notFound(err, "topic", name, "tern topic list")
 }
 
 func (c *client) deleteTopic(ctx context.Context, name string) error {
@@ -121,13 +110,8 @@ func (c *client) produce(ctx context.Context, topic string, records []record) (p
 	body := struct {
 		Records []record `json:"records"`
 	}{records}
-	raw, _, err := c.send(ctx, http.MethodPost, path("topics", topic, "records"), nil, body)
-	if err != nil {
-		return produceAnswer{}, nil, notFound(err, "topic", topic, "tern topic list")
-	}
-	var out produceAnswer
-	err = decodeAnswer(raw, &out)
-	return out, raw, err
+	out, raw, err := sendAs[produceAnswer](ctx, c, http.MethodPost, path("topics", topic, "records"), body)
+	return out, raw, notFound(err, "topic", topic, "tern topic list")
 }
 
 // fetchAnswer keeps each record raw too, so --format json prints exactly
@@ -215,13 +199,7 @@ type resetAnswer struct {
 }
 
 func (c *client) resetOffsets(ctx context.Context, group string, req resetOffsets) (resetAnswer, json.RawMessage, error) {
-	raw, _, err := c.send(ctx, http.MethodPost, path("groups", group, "offsets"), nil, req)
-	if err != nil {
-		return resetAnswer{}, nil, err
-	}
-	var out resetAnswer
-	err = decodeAnswer(raw, &out)
-	return out, raw, err
+	return sendAs[resetAnswer](ctx, c, http.MethodPost, path("groups", group, "offsets"), req)
 }
 
 // decodeAnswer decodes a 2xx answer's body; an empty body leaves out as
