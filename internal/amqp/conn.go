@@ -694,12 +694,12 @@ func parseCredentials(mechanism, response string) (string, string, error) {
 // (EXTERNAL, which RabbitMQ's rabbitmq_auth_mechanism_ssl provides),
 // which must name an existing user.
 func (c *conn) login(startOK *spec.ConnectionStartOK, certUser string) (string, error) {
-	remote, _ := netip.ParseAddrPort(c.nc.RemoteAddr().String())
+	remote := netserve.RemoteIP(c.nc)
 	if startOK.Mechanism == "EXTERNAL" {
 		if certUser == "" {
 			return "", fmt.Errorf("EXTERNAL needs a verified client certificate")
 		}
-		if _, err := c.s.broker.AuthenticateExternal(certUser, remote.Addr()); err != nil {
+		if _, err := c.s.broker.AuthenticateExternal(certUser, remote); err != nil {
 			return "", fmt.Errorf("Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.")
 		}
 		return certUser, nil
@@ -721,8 +721,8 @@ func peerCertUser(nc net.Conn) string {
 	return name
 }
 
-func (c *conn) authenticate(remote netip.AddrPort, user, pass, mechanism string) error {
-	if _, err := c.s.broker.AuthenticateMechanism(user, pass, remote.Addr(), mechanism); err != nil {
+func (c *conn) authenticate(remote netip.Addr, user, pass, mechanism string) error {
+	if _, err := c.s.broker.AuthenticateMechanism(user, pass, remote, mechanism); err != nil {
 		if errors.Is(err, broker.ErrAccessRefused) {
 			return fmt.Errorf("user '%s' can only connect via localhost", user)
 		}

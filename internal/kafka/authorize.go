@@ -1,9 +1,6 @@
 package kafka
 
 import (
-	"net"
-	"net/netip"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -41,10 +38,7 @@ const (
 // authz is the request's authorizer: the connection's principal and
 // client address against the current ACLs.
 func (c *conn) authz() broker.Authorizer {
-	if !c.s.broker.ACLsEnabled() {
-		return c.s.broker.Authorizer(c.principal(), netip.Addr{}) // the host matters to ACLs only
-	}
-	return c.s.broker.Authorizer(c.principal(), c.clientAddr())
+	return c.s.broker.Authorizer(c.principal(), c.remote)
 }
 
 // mayManageUsers reports whether the connection may read or change the
@@ -59,25 +53,6 @@ func (c *conn) mayManageUsers(op broker.ACLOperation) bool {
 		return allowedOnCluster(c.authz(), op)
 	}
 	return c.s.broker.IsSuperUser(c.principal())
-}
-
-// clientAddr is the client's IP address, which ACL hosts are compared
-// with (Kafka: the socket's InetAddress.getHostAddress()); the zero Addr
-// when the connection is not IP, which only "*" ACLs match.
-func (c *conn) clientAddr() netip.Addr {
-	switch a := c.nc.RemoteAddr().(type) {
-	case *net.TCPAddr:
-		return a.AddrPort().Addr().Unmap()
-	case nil:
-		return netip.Addr{}
-	default:
-		host, _, err := net.SplitHostPort(a.String())
-		if err != nil {
-			return netip.Addr{}
-		}
-		addr, _ := netip.ParseAddr(host)
-		return addr.Unmap()
-	}
 }
 
 // allowedOnCluster asks about the one CLUSTER resource.

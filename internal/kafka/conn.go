@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -49,6 +50,10 @@ type conn struct {
 	// princ is the authenticated principal (principal.go); nil means
 	// anonymous.
 	princ atomic.Pointer[string]
+	// remote is the client's IP address, for logins and ACL hosts
+	// (Kafka: the socket's getHostAddress()); the zero Addr when the
+	// peer has no IP, which only "*" ACLs match.
+	remote netip.Addr
 	// sasl is the authentication state (sasl.go), the reader's alone.
 	sasl saslSession
 
@@ -94,6 +99,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
 		s:        s,
 		nc:       nc,
+		remote:   netserve.RemoteIP(nc),
 		logger:   s.logger.With("remote", nc.RemoteAddr().String()),
 		ctx:      ctx,
 		cancel:   cancel,

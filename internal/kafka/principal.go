@@ -49,7 +49,7 @@ func (c *conn) tlsHandshake() bool {
 	c.setPrincipal("User:" + name)
 	// The certificate's user is a login like any other: the loopback
 	// rule and the per-user connection limit apply to it.
-	if err := c.s.broker.CheckLoopback(name, c.remoteAddr()); err != nil {
+	if err := c.s.broker.CheckLoopback(name, c.remote); err != nil {
 		c.logger.Info("closing kafka connection", "user", name, "err", err)
 		return false
 	}

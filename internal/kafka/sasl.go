@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -184,18 +183,9 @@ func (c *conn) canReauth(now time.Time) bool {
 
 func (c *conn) mechanismEnabled(m string) bool { return slices.Contains(c.s.cfg.SASLMechanisms, m) }
 
-// remoteAddr is the client's address for the login limiter and the
-// loopback rule; the zero Addr when it is not IP (net.Pipe in tests).
-func (c *conn) remoteAddr() netip.Addr {
-	if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.AddrPort().Addr()
-	}
-	return netip.Addr{}
-}
-
 // newExchange starts mechanism's exchange.
 func (c *conn) newExchange(mech string) saslExchange {
-	env := exchangeEnv{b: c.s.broker, remote: c.remoteAddr(), fakeKey: c.s.saslFakeKey, what: "authentication"}
+	env := exchangeEnv{b: c.s.broker, remote: c.remote, fakeKey: c.s.saslFakeKey, what: "authentication"}
 	if c.sasl.reauth {
 		env.what = "re-authentication"
 	}
@@ -316,10 +306,11 @@ func (p *plainExchange) step(msg []byte) ([]byte, bool, error) {
 		return nil, false, p.invalidCredentials("PLAIN")
 	}
 	authz, name, pass := string(parts[0]), string(parts[1]), string(parts[2])
-	if err := p.b.LoginAllowed(p.remote, name, "PLAIN"); err != nil {
-		return nil, false, tooManyFailures
-	}
+	// AuthenticateMechanism applies the failed-login limit itself.
 	if _, err := p.b.AuthenticateMechanism(name, pass, p.remote, "PLAIN"); err != nil {
+		if errors.Is(err, broker.ErrLoginThrottled) {
+			return nil, false, tooManyFailures
+		}
 		if errors.Is(err, broker.ErrAccessRefused) {
 			return nil, false, &authFailure{fmt.Sprintf("Authentication failed: user %s may only connect from localhost", name)}
 		}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,21 @@ type ConnDetail struct {
 	// Client names the client software or its client id.
 	Client   string
 	Channels int
+}
+
+// RemoteIP is a connection's peer address, unmapped from IPv4-in-IPv6,
+// as logins (the loopback rule, the failed-login limit) and Kafka ACL
+// hosts compare it; the zero Addr for a peer without an IP.
+func RemoteIP(nc net.Conn) netip.Addr {
+	switch a := nc.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case nil:
+		return netip.Addr{}
+	default:
+		ap, _ := netip.ParseAddrPort(a.String())
+		return ap.Addr().Unmap()
+	}
 }
 
 // ConnInfo describes one open connection.
