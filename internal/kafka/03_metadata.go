@@ -65,9 +65,10 @@ func (c *conn) handleMetadata(r *request) {
 					add(broker.TopicInfo{Name: name}, nil, kerr.TopicAuthorizationFailed.Code)
 					continue
 				}
-				noCreate := autoCreate && az.Enabled() && !c.mayAutoCreate(az, name)
+				// Only a creation that would happen needs CREATE.
+				noCreate := autoCreate && b.AutoCreateTopics() && az.Enabled() && !c.mayAutoCreate(az, name)
 				info, err := b.Topic(c.ctx, name, autoCreate && !noCreate)
-				if noCreate && b.AutoCreateTopics() && errors.Is(err, broker.ErrUnknownTopicOrPartition) {
+				if noCreate && errors.Is(err, broker.ErrUnknownTopicOrPartition) {
 					add(broker.TopicInfo{Name: name}, nil, kerr.TopicAuthorizationFailed.Code)
 					continue
 				}
