@@ -115,11 +115,7 @@ func (b *Broker) isSuperUser(principal string) bool {
 	if !ok || principal == AnonymousPrincipal {
 		return false
 	}
-	u := b.users
-	u.mu.RLock()
-	r, ok := u.byName[name]
-	u.mu.RUnlock()
-	return ok && slices.Contains(r.Tags, "administrator")
+	return (*b.users.admins.Load())[name]
 }
 
 // Enabled reports whether authorization is on; off, Allowed is true but

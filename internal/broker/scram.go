@@ -246,6 +246,7 @@ func (b *Broker) AlterScramCredentials(ctx context.Context, dels []ScramDeletion
 		u.byName[rec.User.Name] = *rec.User
 	}
 	u.seen = true
+	u.publishGrants()
 	return results, nil
 }
 

@@ -22,8 +22,8 @@ import (
 // Users are stored as SCRAM credentials (RFC 5802), never as passwords:
 // the same record later serves Kafka's SASL/SCRAM, and a PLAIN login
 // (AMQP, HTTP basic auth) is checked by deriving the stored key again.
-// 4096 iterations is Kafka's minimum for SCRAM.
-const scramIterations = 4096
+// Passwords set here get Kafka's minimum iteration count for SCRAM.
+const scramIterations = ScramMinIterations
 
 // Mechanisms whose credentials every user carries.
 var scramMechanisms = []struct {
@@ -75,6 +75,11 @@ type users struct {
 	// (publishGrants): permission checks, one per AMQP operation, read
 	// it without taking mu.
 	grants atomic.Pointer[map[permKey]*grant]
+	// admins names the users tagged administrator, published with
+	// grants: Kafka's authorizer asks on every request whether the
+	// principal is a super user, and must not wait on mu while a user
+	// change is being written to the catalog.
+	admins atomic.Pointer[map[string]bool]
 	// seen is true once the catalog held any user record: the default
 	// user is created only on a data directory that never had one, so an
 	// operator who deleted it does not get it back at the next start.
@@ -89,14 +94,22 @@ func newUsers() *users {
 	return u
 }
 
-// publishGrants makes the current permissions visible to checks; call it
-// with mu held for writing, after any change to perms.
+// publishGrants makes the current permissions and administrators visible
+// to checks; call it with mu held for writing, after any change to perms
+// or to the users.
 func (u *users) publishGrants() {
 	m := make(map[permKey]*grant, len(u.perms))
 	for k, g := range u.perms {
 		m[k] = g
 	}
 	u.grants.Store(&m)
+	admins := map[string]bool{}
+	for name, r := range u.byName {
+		if slices.Contains(r.Tags, "administrator") {
+			admins[name] = true
+		}
+	}
+	u.admins.Store(&admins)
 }
 
 // grant returns user's compiled permissions in vhost, or nil.
@@ -227,6 +240,7 @@ func (b *Broker) PutUser(ctx context.Context, name, password string, tags []stri
 	}
 	u.byName[name] = rec
 	u.seen = true
+	u.publishGrants()
 	return !exists, nil
 }
 
