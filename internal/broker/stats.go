@@ -152,15 +152,9 @@ type QueueStats struct {
 
 // QueueStats lists every AMQP queue's figures, by vhost and name.
 func (b *Broker) QueueStats() []QueueStats {
-	b.mu.RLock()
-	vhosts := make([]*VHost, 0, len(b.vhosts))
-	for _, v := range b.vhosts {
-		vhosts = append(vhosts, v)
-	}
-	b.mu.RUnlock()
 	var out []QueueStats
 	now := b.cfg.Now()
-	for _, v := range vhosts {
+	for _, v := range b.VHosts() {
 		for _, q := range v.targets.Load().queues {
 			out = append(out, q.metrics(v.name, now))
 		}

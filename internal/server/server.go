@@ -223,14 +223,8 @@ func Start(cfg config.Config, logger *slog.Logger, opts ...Option) (*Node, error
 // backend is what the admin API sees of the node.
 func (n *Node) backend() admin.Backend {
 	bk := admin.Backend{
-		Broker: n.Broker,
-		Connections: map[string]func() []netserve.ConnInfo{"kafka": func() []netserve.ConnInfo {
-			var out []netserve.ConnInfo
-			for _, k := range n.kafka {
-				out = append(out, k.srv.ConnInfos()...)
-			}
-			return out
-		}},
+		Broker:      n.Broker,
+		Connections: map[string]func() []netserve.ConnInfo{"kafka": n.kafkaConnInfos},
 	}
 	for _, k := range n.kafka {
 		proto := "kafka"
@@ -240,13 +234,7 @@ func (n *Node) backend() admin.Backend {
 		bk.Listeners = append(bk.Listeners, admin.Listener{Protocol: proto, Addr: k.ln.Addr()})
 	}
 	if len(n.amqp) > 0 {
-		bk.Connections["amqp"] = func() []netserve.ConnInfo {
-			var out []netserve.ConnInfo
-			for _, a := range n.amqp {
-				out = append(out, a.srv.ConnInfos()...)
-			}
-			return out
-		}
+		bk.Connections["amqp"] = n.amqpConnInfos
 	}
 	// RabbitMQ's names for its listeners.
 	for _, a := range n.amqp {
@@ -267,9 +255,21 @@ func (n *Node) backend() admin.Backend {
 
 // ConnInfos lists the open client connections of every protocol.
 func (n *Node) ConnInfos() []netserve.ConnInfo {
+	return append(n.kafkaConnInfos(), n.amqpConnInfos()...)
+}
+
+func (n *Node) kafkaConnInfos() []netserve.ConnInfo {
 	var out []netserve.ConnInfo
-	for _, f := range n.backend().Connections {
-		out = append(out, f()...)
+	for _, k := range n.kafka {
+		out = append(out, k.srv.ConnInfos()...)
+	}
+	return out
+}
+
+func (n *Node) amqpConnInfos() []netserve.ConnInfo {
+	var out []netserve.ConnInfo
+	for _, a := range n.amqp {
+		out = append(out, a.srv.ConnInfos()...)
 	}
 	return out
 }
