@@ -236,15 +236,20 @@ func list(name, usage string, f func(*Config) *[]string) setting {
 	return setting{name, usage,
 		func(c *Config) string { return strings.Join(*f(c), ",") },
 		func(c *Config, v string) error {
-			var out []string
-			for _, s := range strings.Split(v, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					out = append(out, s)
-				}
-			}
-			*f(c) = out
+			*f(c) = splitTrim(v, ",")
 			return nil
 		}}
+}
+
+// splitTrim splits v at sep and drops blanks around and between items.
+func splitTrim(v, sep string) []string {
+	var out []string
+	for _, s := range strings.Split(v, sep) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // principals is Kafka's super.users list: separated by semicolons, since
@@ -258,13 +263,7 @@ func principals(name, usage string, f func(*Config) *[]string) setting {
 			if !strings.Contains(v, ";") {
 				sep = ","
 			}
-			var out []string
-			for _, s := range strings.Split(v, sep) {
-				if s = strings.TrimSpace(s); s != "" {
-					out = append(out, s)
-				}
-			}
-			*f(c) = out
+			*f(c) = splitTrim(v, sep)
 			return nil
 		}}
 }
