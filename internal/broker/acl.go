@@ -288,7 +288,7 @@ type ACLConfig struct {
 type aclStore struct {
 	mu   sync.Mutex
 	set  map[ACL]struct{}
-	snap atomic.Pointer[aclSnapshot] // nil until first read after a change during replay
+	snap atomic.Pointer[aclSnapshot] // set by publish once the catalog is loaded
 }
 
 // replay applies one catalog record at start.
@@ -304,23 +304,14 @@ func (s *aclStore) replay(r metaRecord) {
 			delete(s.set, a)
 		}
 	}
-	s.snap.Store(nil)
 }
 
-// load returns the current snapshot, building it after replay.
-func (s *aclStore) load() *aclSnapshot {
-	if p := s.snap.Load(); p != nil {
-		return p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.snap.Load(); p != nil {
-		return p
-	}
-	p := newACLSnapshot(s.set)
-	s.snap.Store(p)
-	return p
-}
+// publish builds the first snapshot, once replay is over (Open); every
+// later change replaces it under mu.
+func (s *aclStore) publish() { s.snap.Store(newACLSnapshot(s.set)) }
+
+// load returns the current snapshot.
+func (s *aclStore) load() *aclSnapshot { return s.snap.Load() }
 
 // CreateACLs adds ACLs and returns one error per ACL: nil when it was
 // created or already existed, ErrInvalidRequest (with Kafka's message)
@@ -391,9 +382,6 @@ func (b *Broker) DeleteACLs(ctx context.Context, filters []ACLFilter) []ACLDelet
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.snap.Load()
-	if cur == nil {
-		cur = newACLSnapshot(s.set)
-	}
 	gone := map[ACL]bool{}
 	var removed []ACL
 	for i, f := range filters {

@@ -173,6 +173,7 @@ func Open(cfg Config) (_ *Broker, err error) {
 		return nil, err
 	}
 	b.users.publishGrants()
+	b.acls.publish()
 	if err := b.seedDefaultVHost(context.Background()); err != nil {
 		b.closeLogs()
 		return nil, err
