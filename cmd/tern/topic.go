@@ -214,26 +214,19 @@ func (a *cli) topicDeleteCmd() *cobra.Command {
 	var yes bool
 	c := a.nameCommand("delete NAME", "Delete a topic and all its records", topicNames,
 		func(cmd *cobra.Command, c *client, name string) error {
-			if !yes {
-				if !a.stdinTTY {
-					return usageErrorf("refusing to delete topic %q without confirmation: stdin is not a terminal, so pass --yes", name)
-				}
+			err := a.confirmDelete("topic", name, yes, func() (string, error) {
 				td, _, err := c.topic(cmd.Context(), name)
 				if err != nil {
-					return err
+					return "", err
 				}
 				var msgs int64
 				for _, p := range td.Partitions {
 					msgs += p.HighWatermark - p.StartOffset
 				}
-				ok, err := a.confirm(fmt.Sprintf("Delete topic %q (%s, %s)? [y/N] ", name, plural(len(td.Partitions), "partition"), plural(int(msgs), "message")))
-				if err != nil {
-					return err
-				}
-				if !ok {
-					fmt.Fprintln(a.stderr, "Not deleted.")
-					return exitCode(exitError)
-				}
+				return fmt.Sprintf("Delete topic %q (%s, %s)? [y/N] ", name, plural(len(td.Partitions), "partition"), plural(int(msgs), "message")), nil
+			})
+			if err != nil {
+				return err
 			}
 			if err := c.deleteTopic(cmd.Context(), name); err != nil {
 				return err
@@ -246,6 +239,31 @@ func (a *cli) topicDeleteCmd() *cobra.Command {
 }
 
 // confirm asks a yes/no question on stderr and reads the answer from stdin.
+// confirmDelete lets a delete go ahead: at once with --yes, else after
+// a person on a terminal answers the question (which may look up what
+// the delete will take); "Not deleted" and a failing exit otherwise.
+func (a *cli) confirmDelete(kind, name string, yes bool, question func() (string, error)) error {
+	if yes {
+		return nil
+	}
+	if !a.stdinTTY {
+		return usageErrorf("refusing to delete %s %q without confirmation: stdin is not a terminal, so pass --yes", kind, name)
+	}
+	q, err := question()
+	if err != nil {
+		return err
+	}
+	ok, err := a.confirm(q)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintln(a.stderr, "Not deleted.")
+		return exitCode(exitError)
+	}
+	return nil
+}
+
 func (a *cli) confirm(question string) (bool, error) {
 	fmt.Fprint(a.stderr, question)
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')

@@ -76,27 +76,20 @@ func (a *cli) vhostDeleteCmd() *cobra.Command {
 	c := a.nameCommand("delete NAME", "Delete a virtual host with its queues, messages, exchanges and permissions", vhostNames,
 		func(cmd *cobra.Command, c *client, name string) error {
 			ctx := cmd.Context()
-			if !yes {
-				if !a.stdinTTY {
-					return usageErrorf("refusing to delete vhost %q without confirmation: stdin is not a terminal, so pass --yes", name)
-				}
+			err := a.confirmDelete("vhost", name, yes, func() (string, error) {
 				v, err := c.getVHost(ctx, name)
 				if err != nil {
-					return err
+					return "", err
 				}
 				qs, _, err := c.queues(ctx, name)
 				if err != nil {
-					return err
+					return "", err
 				}
-				ok, err := a.confirm(fmt.Sprintf("Delete vhost %q with its %s and %s, and close its connections? [y/N] ",
-					name, plural(len(qs), "queue"), plural(int(v.Messages), "message")))
-				if err != nil {
-					return err
-				}
-				if !ok {
-					fmt.Fprintln(a.stderr, "Not deleted.")
-					return exitCode(exitError)
-				}
+				return fmt.Sprintf("Delete vhost %q with its %s and %s, and close its connections? [y/N] ",
+					name, plural(len(qs), "queue"), plural(int(v.Messages), "message")), nil
+			})
+			if err != nil {
+				return err
 			}
 			if err := c.deleteVHost(ctx, name); err != nil {
 				return err
