@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/broker/txn"
 	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 	"github.com/ternmq/tern/internal/storage/vfs"
@@ -27,6 +28,7 @@ type Config struct {
 	DefaultPartitions int32
 	MaxMessageBytes   int32
 	Group             group.Config
+	Txn               txn.Config
 	// RetentionCheckInterval is how often retention runs; zero disables
 	// the background loop (tests call EnforceRetention directly).
 	RetentionCheckInterval time.Duration
@@ -125,6 +127,8 @@ type Broker struct {
 	acls            aclStore
 	groupLog        *storage.Log
 	Groups          *group.Coordinator
+	txnLog          *storage.Log
+	Txns            *txn.Coordinator
 	stop            chan struct{}
 	bg              sync.WaitGroup
 	inflight        sync.WaitGroup
@@ -205,6 +209,11 @@ func Open(cfg Config) (_ *Broker, err error) {
 		return nil, fmt.Errorf("load consumer groups: %w", err)
 	}
 	b.Groups = coord
+	if err := b.openTxns(metaCfg); err != nil {
+		b.Groups.Close()
+		b.closeLogs()
+		return nil, err
+	}
 	if cfg.RetentionCheckInterval > 0 {
 		b.bg.Add(1)
 		go b.retentionLoop()
@@ -252,6 +261,9 @@ func (b *Broker) Close() error {
 		b.mu.Unlock()
 		close(b.stop)
 		b.bg.Wait()
+		if b.Txns != nil {
+			b.Txns.Close()
+		}
 		b.inflight.Wait()
 		if b.Groups != nil {
 			err = errors.Join(err, b.Groups.Close())
@@ -279,6 +291,9 @@ func (b *Broker) closeLogs() error {
 	b.mu.Unlock()
 	if b.groupLog != nil {
 		errs = append(errs, b.groupLog.Close())
+	}
+	if b.txnLog != nil {
+		errs = append(errs, b.txnLog.Close())
 	}
 	if b.meta != nil {
 		errs = append(errs, b.meta.log.Close())
@@ -320,6 +335,7 @@ func (b *Broker) EnforceRetention(ctx context.Context) int {
 			continue
 		}
 		if n > 0 {
+			p.txns.trimBefore(p.log.StartOffset())
 			b.logger.Info("retention deleted segments", "topic", p.topic, "partition", p.index, "segments", n, "log_start_offset", p.log.StartOffset())
 		}
 		total += n

@@ -24,6 +24,11 @@ type FetchRequest struct {
 	MaxWait    time.Duration
 	MinBytes   int32
 	MaxBytes   int32 // response limit (soft for the first batch)
+	// ReadCommitted reads only up to each partition's last stable offset
+	// and reports the aborted transactions in what it returns (Kafka's
+	// isolation.level=read_committed); otherwise reads reach the high
+	// watermark.
+	ReadCommitted bool
 }
 
 // FetchResult answers one partition. Records is a byte range of whole
@@ -34,6 +39,9 @@ type FetchResult struct {
 	LastStable     int64
 	LogStartOffset int64
 	Records        storage.Slice
+	// Aborted lists, for a read_committed fetch, the aborted transactions
+	// whose records may be in Records; the consumer skips them.
+	Aborted []AbortedTxn
 }
 
 // Fetch reads every partition and, when fewer than MinBytes are ready,
@@ -109,7 +117,12 @@ func (b *Broker) readOnce(r FetchRequest, parts []*partition) (res []FetchResult
 			continue
 		}
 		hw := p.log.HighWatermark()
-		out.HighWatermark, out.LastStable, out.LogStartOffset = hw, hw, p.log.StartOffset()
+		lso := p.txns.lastStable(hw)
+		upTo := hw
+		if r.ReadCommitted {
+			upTo = lso
+		}
+		out.HighWatermark, out.LastStable, out.LogStartOffset = hw, lso, p.log.StartOffset()
 		limit := int64(fp.MaxBytes)
 		if budget < limit {
 			limit = budget
@@ -120,7 +133,7 @@ func (b *Broker) readOnce(r FetchRequest, parts []*partition) (res []FetchResult
 		if limit <= 0 {
 			limit = 1 // still returns the first batch whole
 		}
-		s, err := p.log.Read(fp.Offset, int(min(limit, 1<<31-1)), hw)
+		s, err := p.log.Read(fp.Offset, int(min(limit, 1<<31-1)), upTo)
 		if err != nil {
 			if errors.Is(err, storage.ErrOffsetOutOfRange) {
 				out.Err = fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, fp.Offset, p.log.StartOffset(), p.log.EndOffset())
@@ -133,6 +146,9 @@ func (b *Broker) readOnce(r FetchRequest, parts []*partition) (res []FetchResult
 			continue
 		}
 		out.Records = s
+		if r.ReadCommitted && s.Size() > 0 {
+			out.Aborted = p.txns.abortedIn(fp.Offset, upTo)
+		}
 		total += s.Size()
 		budget -= s.Size()
 	}
@@ -140,14 +156,14 @@ func (b *Broker) readOnce(r FetchRequest, parts []*partition) (res []FetchResult
 }
 
 // PartitionOffsets reports a partition's log start, high watermark and
-// last stable offset (equal to the HW until transactions exist).
+// last stable offset (below which every transaction has ended).
 func (b *Broker) PartitionOffsets(topic string, part int32) (start, hw, lso int64, err error) {
 	p, err := b.partition(topic, part)
 	if err != nil {
 		return -1, -1, -1, err
 	}
 	hw = p.log.HighWatermark()
-	return p.log.StartOffset(), hw, hw, nil
+	return p.log.StartOffset(), hw, p.txns.lastStable(hw), nil
 }
 
 // OffsetForTimestamp is ListOffsets by time: the first offset whose

@@ -27,6 +27,8 @@ type partition struct {
 
 	mu        sync.Mutex
 	producers producerStates // guarded by mu
+	txns      *partitionTxns // open and aborted transactions; see its fields for locking
+	deleted   bool           // guarded by mu: the topic was deleted, not merely closed
 	epoch     int32          // leader epoch; constant on a single node
 
 	wmu     sync.Mutex
@@ -49,12 +51,12 @@ func newPartition(topic string, index int32, l *storage.Log, logger *slog.Logger
 	// On one node everything written is ours to serve once durable; the
 	// recovered log end is durable by construction (recovery cut the rest).
 	l.SetHighWatermark(l.EndOffset())
-	ps, err := loadProducerStates(l)
+	ps, txns, err := loadProducerStates(l)
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("%w: producer state of %s-%d: %w", ErrStorage, topic, index, err)
 	}
-	p.producers = ps
+	p.producers, p.txns = ps, txns
 	return p, nil
 }
 
@@ -75,10 +77,19 @@ type appendResult struct {
 // original is durable: its wait syncs the log, which also reports a failed
 // log, so a retry can never be acknowledged for data that never reached
 // the disk.
-func (p *partition) append(bt message.Batch, logAppendTime int64) (appendResult, func() error, error) {
+//
+// verify, when not nil, is asked under the append lock before anything
+// else: a transactional batch's check that its transaction is open here
+// (so no batch can slip in after the transaction's marker).
+func (p *partition) append(bt message.Batch, logAppendTime int64, verify func() error) (appendResult, func() error, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := appendResult{BaseOffset: -1, LogAppendTime: -1, LogStartOffset: p.log.StartOffset()}
+	if verify != nil {
+		if err := verify(); err != nil {
+			return res, nil, err
+		}
+	}
 	dup, err := p.producers.check(bt)
 	if err != nil {
 		return res, nil, err
@@ -108,8 +119,39 @@ func (p *partition) append(bt message.Batch, logAppendTime int64) (appendResult,
 	}
 	bt.BaseOffset = pd.BaseOffset
 	p.producers.record(bt)
+	p.txns.observe(bt, false)
 	res.BaseOffset = pd.BaseOffset
 	return res, func() error {
+		if err := pd.Wait(); err != nil {
+			return fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		p.advanceHW(pd.EndOffset)
+		return nil
+	}, nil
+}
+
+// writeMarker appends a transaction marker of the producer and returns a
+// wait for its durability. The marker moves the last stable offset past
+// the producer's records here; an abort also lists them as aborted.
+func (p *partition) writeMarker(commit bool, producerID int64, epoch int16, ts int64) (func() error, error) {
+	raw := message.EncodeMarker(commit, producerID, epoch, 0, ts)
+	bt, err := message.ParseHeader(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptMessage, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pd, err := p.log.AppendAsync(raw, p.epoch)
+	if errors.Is(err, storage.ErrLogClosed) && p.deleted {
+		return func() error { return nil }, nil // nothing left to end
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	bt.BaseOffset = pd.BaseOffset
+	p.producers.record(bt)
+	p.txns.observe(bt, commit)
+	return func() error {
 		if err := pd.Wait(); err != nil {
 			return fmt.Errorf("%w: %w", ErrStorage, err)
 		}
@@ -162,6 +204,7 @@ func (p *partition) close() error {
 func (p *partition) delete() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.deleted = true
 	err := p.log.Delete()
 	p.wake()
 	return err

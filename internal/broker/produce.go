@@ -65,14 +65,18 @@ func (b *Broker) produce(ctx context.Context, topic string, part int32, records 
 	if bt.Control() {
 		return fail, nil, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
 	}
+	var verify func() error
 	if bt.Transactional() {
-		return fail, nil, fmt.Errorf("%w: transactions are not supported yet", ErrNotSupported)
+		if !bt.Idempotent() {
+			return fail, nil, fmt.Errorf("%w: a transactional batch needs a producer id", ErrInvalidRecord)
+		}
+		verify = b.verifyTxn(bt, topic, part)
 	}
 	lat := int64(-1)
 	if s.logAppendTime {
 		lat = b.nowMs()
 	}
-	res, wait, err := p.append(bt, lat)
+	res, wait, err := p.append(bt, lat, verify)
 	if err != nil {
 		return fail, nil, err
 	}

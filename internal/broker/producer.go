@@ -73,8 +73,17 @@ func (ps producerStates) record(b message.Batch) {
 	}
 	st, ok := ps[b.ProducerID]
 	if !ok || b.ProducerEpoch != st.epoch {
+		if ok && b.Control() && b.ProducerEpoch < st.epoch {
+			return
+		}
 		st = &producerState{epoch: b.ProducerEpoch}
 		ps[b.ProducerID] = st
+	}
+	if b.Control() {
+		// A transaction marker carries no sequence; it only teaches the
+		// partition the producer's epoch when the coordinator bumped it
+		// (fencing the previous one).
+		return
 	}
 	st.batches = append(st.batches, seqEntry{
 		firstSeq: b.BaseSequence, lastSeq: lastSeq(b),
@@ -97,13 +106,14 @@ func nextSeq(s int32) int32 {
 	return s + 1
 }
 
-// loadProducerStates rebuilds producer state from the batch headers of
-// the log. Only headers are parsed; records are not decoded.
-func loadProducerStates(l *storage.Log) (producerStates, error) {
-	ps := producerStates{}
+// loadProducerStates rebuilds producer and transaction state from the
+// log. Only batch headers are parsed, except transaction markers, whose
+// one record says commit or abort.
+func loadProducerStates(l *storage.Log) (producerStates, *partitionTxns, error) {
+	ps, txns := producerStates{}, newPartitionTxns()
 	err := eachBatch(l, func(b message.Batch) error {
 		ps.record(b)
-		return nil
+		return txns.load(b)
 	})
-	return ps, err
+	return ps, txns, err
 }

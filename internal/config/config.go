@@ -79,6 +79,8 @@ type Config struct {
 
 	// Group holds consumer-group coordinator settings.
 	Group GroupConfig
+	// Txn holds transaction coordinator settings.
+	Txn TxnConfig
 
 	// Authorizer is kafka.authorizer: "none" lets every Kafka request
 	// through, as a Kafka broker without authorizer.class.name; "acl"
@@ -227,6 +229,12 @@ type GroupConfig struct {
 	MaxSize               int           // group.max.size; 0 unlimited
 }
 
+// TxnConfig mirrors Kafka's transaction coordinator settings.
+type TxnConfig struct {
+	MaxTimeout    time.Duration // transaction.max.timeout.ms
+	CheckInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
+}
+
 // Default returns the embedded default: a useful single-node broker with
 // data under ./data, Kafka on :9092 and fsync before every acknowledgement.
 func Default() Config {
@@ -255,6 +263,7 @@ func Default() Config {
 		DefaultPartitions: 1,
 		MaxRequestBytes:   100 << 20,
 		MaxMessageBytes:   1048588,
+		Txn:               TxnConfig{MaxTimeout: 15 * time.Minute, CheckInterval: 10 * time.Second},
 		Group: GroupConfig{
 			MinSessionTimeout:     6 * time.Second,
 			MaxSessionTimeout:     30 * time.Minute,
@@ -346,6 +355,9 @@ func (c Config) Validate() error {
 	}
 	if c.Group.MinSessionTimeout <= 0 || c.Group.MaxSessionTimeout < c.Group.MinSessionTimeout {
 		bad("group session timeouts must satisfy 0 < min <= max")
+	}
+	if c.Txn.MaxTimeout <= 0 || c.Txn.CheckInterval <= 0 {
+		bad("transaction.max.timeout and transaction.timeout.check.interval must be positive")
 	}
 	if c.Group.InitialRebalanceDelay < 0 {
 		bad("group.initial_rebalance_delay must not be negative")

@@ -67,6 +67,8 @@ func settings() []setting {
 		dur("group.max.session.timeout", "largest consumer session timeout accepted", func(c *Config) *time.Duration { return &c.Group.MaxSessionTimeout }),
 		dur("group.initial.rebalance.delay", "wait for more members before the first rebalance of an empty group", func(c *Config) *time.Duration { return &c.Group.InitialRebalanceDelay }),
 		integer("group.max.size", "most members in one group (0 unlimited)", func(c *Config) *int { return &c.Group.MaxSize }),
+		dur("transaction.max.timeout", "largest transaction timeout a producer may ask for (transaction.max.timeout.ms)", func(c *Config) *time.Duration { return &c.Txn.MaxTimeout }),
+		dur("transaction.timeout.check.interval", "how often open transactions are checked against their timeouts (transaction.abort.timed.out.transaction.cleanup.interval.ms)", func(c *Config) *time.Duration { return &c.Txn.CheckInterval }),
 		str("kafka.authorizer", "none (every Kafka request allowed) or acl (checked against ACLs, as Kafka's StandardAuthorizer)", func(c *Config) *string { return &c.Authorizer }),
 		principals("super.users", "principals allowed everything with kafka.authorizer=acl, separated by ; (or commas), e.g. User:admin;User:ops", func(c *Config) *[]string { return &c.SuperUsers }),
 		boolean("allow.everyone.if.no.acl.found", "with kafka.authorizer=acl, allow actions on resources that no ACL names", func(c *Config) *bool { return &c.AllowEveryoneIfNoACL }),

@@ -23,9 +23,12 @@ import (
 // v13+ names topics by id; an unknown id gets UNKNOWN_TOPIC_ID.
 // Ignored: fetch sessions (KIP-227; SessionID 0 tells clients to send full
 // requests), Rack and preferred read replicas (KIP-392: always -1),
-// ReplicaID/ReplicaState (no followers yet), CurrentLeaderEpoch fencing,
-// and IsolationLevel, since without transactions the last stable offset
-// equals the high watermark.
+// ReplicaID/ReplicaState (no followers yet) and CurrentLeaderEpoch
+// fencing.
+//
+// IsolationLevel 1 (read_committed) reads up to the last stable offset and
+// lists the aborted transactions that overlap the answer, so the client
+// skips their records; open transactions stay hidden until they end.
 //
 // Each topic needs READ (TOPIC_AUTHORIZATION_FAILED), checked after an
 // unknown topic id and before an unknown name, as Kafka. ReplicaID is
@@ -41,6 +44,8 @@ func (c *conn) handleFetch(r *request) {
 		MaxWait:  time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond,
 		MinBytes: req.MinBytes,
 		MaxBytes: req.MaxBytes,
+
+		ReadCommitted: req.IsolationLevel == 1,
 	}
 	// slot maps each asked partition to its place in the response, or -1
 	// when it was answered before reaching the core (unknown topic id).
@@ -95,6 +100,11 @@ func (c *conn) handleFetch(r *request) {
 			rp := &resp.Topics[s.ti].Partitions[s.pi]
 			rp.ErrorCode = errCode(res.Err)
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStable, res.LogStartOffset
+			for _, a := range res.Aborted {
+				at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+				at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+				rp.AbortedTransactions = append(rp.AbortedTransactions, at)
+			}
 			if res.Records.Size() > 0 {
 				rp.RecordBatches = spliceMarker(c.s.spliceNonce, len(slices))
 				slices = append(slices, res.Records)

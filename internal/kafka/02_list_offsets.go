@@ -7,9 +7,11 @@ import (
 
 // ListOffsets, versions 1-6.
 //
-// Timestamp -2 is the log start offset, -1 the high watermark (equal to
-// the last stable offset until transactions exist), anything else the
-// first offset whose record timestamp is at or after it (-1 when none).
+// Timestamp -2 is the log start offset, -1 the high watermark — or the
+// last stable offset for IsolationLevel 1 (read_committed), so a consumer
+// starting at the end never lands inside an open transaction — anything
+// else the first offset whose record timestamp is at or after it (-1 when
+// none).
 // Ignored: CurrentLeaderEpoch fencing and ReplicaID. v7+ (-3, max
 // timestamp, KIP-734) is not offered. Each topic needs DESCRIBE
 // (TOPIC_AUTHORIZATION_FAILED).
@@ -30,7 +32,10 @@ func (c *conn) handleListOffsets(r *request) {
 				rt.Partitions = append(rt.Partitions, rp)
 				continue
 			}
-			start, hw, _, err := c.s.broker.PartitionOffsets(t.Topic, p.Partition)
+			start, hw, lso, err := c.s.broker.PartitionOffsets(t.Topic, p.Partition)
+			if req.IsolationLevel == 1 {
+				hw = lso
+			}
 			if err == nil {
 				rp.LeaderEpoch, err = c.s.broker.LeaderEpoch(t.Topic, p.Partition)
 			}

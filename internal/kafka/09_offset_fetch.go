@@ -15,8 +15,9 @@ import (
 // Committed offsets of a group (-1 where none); a nil topic list (v2+)
 // means every committed partition. v8+ asks for several groups at once;
 // older versions are answered from the same per-group result, moved into
-// the pre-v8 layout. RequireStable (v7+) needs no waiting: there are no
-// pending transactional commits yet.
+// the pre-v8 layout. RequireStable (v7+, KIP-447): a partition for which an
+// open transaction holds an offset not yet committed answers
+// UNSTABLE_OFFSET_COMMIT, and the client asks again.
 //
 // Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED; before v2, which
 // has no group error, on every partition asked for). Asked-for topics
@@ -35,7 +36,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 					topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 				}
 			}
-			resp.Groups = append(resp.Groups, c.groupOffsets(az, g.Group, topics))
+			resp.Groups = append(resp.Groups, c.groupOffsets(az, g.Group, topics, req.RequireStable))
 		}
 		r.respond(resp)
 		return
@@ -47,7 +48,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 			topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 		}
 	}
-	g := c.groupOffsets(az, req.Group, topics)
+	g := c.groupOffsets(az, req.Group, topics, req.RequireStable)
 	resp.ErrorCode = g.ErrorCode
 	if r.version < 2 && g.ErrorCode == kerr.GroupAuthorizationFailed.Code {
 		for _, t := range req.Topics {
@@ -73,7 +74,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 // groupOffsets answers one group in the v8+ layout, partitions grouped by
 // topic in the order the coordinator returns them, then the asked-for
 // topics the principal may not see.
-func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[string][]int32) kmsg.OffsetFetchResponseGroup {
+func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[string][]int32, requireStable bool) kmsg.OffsetFetchResponseGroup {
 	rg := kmsg.NewOffsetFetchResponseGroup()
 	rg.Group = group
 	if !az.Allowed(opDescribe, resGroup, group) {
@@ -112,6 +113,9 @@ func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[strin
 		}
 		p := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 		p.Partition, p.Offset, p.LeaderEpoch, p.ErrorCode = o.Partition, o.Offset, o.LeaderEpoch, rg.ErrorCode
+		if requireStable && c.s.broker.Txns.PendingOffset(group, o.Topic, o.Partition) {
+			p.Offset, p.LeaderEpoch, p.ErrorCode = -1, -1, kerr.UnstableOffsetCommit.Code
+		}
 		md := o.Metadata
 		p.Metadata = &md
 		rg.Topics[i].Partitions = append(rg.Topics[i].Partitions, p)

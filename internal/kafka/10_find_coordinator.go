@@ -7,9 +7,8 @@ import (
 
 // FindCoordinator, versions 0-4.
 //
-// This node coordinates every group. Transaction coordinators (type 1)
-// get COORDINATOR_NOT_AVAILABLE until transactions exist, and share
-// coordinators (type 2) INVALID_REQUEST. v4+ batches keys.
+// This node coordinates every group and every transactional id (type 1);
+// share coordinators (type 2) get INVALID_REQUEST. v4+ batches keys.
 //
 // A group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), a
 // transactional id DESCRIBE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
@@ -29,7 +28,7 @@ func (c *conn) handleFindCoordinator(r *request) {
 			if !az.Allowed(opDescribe, resTxnID, key) {
 				return kerr.TransactionalIDAuthorizationFailed.Code
 			}
-			return kerr.CoordinatorNotAvailable.Code
+			return 0
 		default:
 			return kerr.InvalidRequest.Code
 		}

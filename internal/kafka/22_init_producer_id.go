@@ -12,8 +12,12 @@ import (
 // epoch 0. As in Kafka, a non-transactional request always gets a new id,
 // even when it passes its current id and epoch (v3+, KIP-360): bumping a
 // caller-named id would let any client fence another producer.
-// A TransactionalID is refused with INVALID_REQUEST until transactions
-// arrive (the transactions issue).
+// With a TransactionalID the transaction coordinator answers: a new id
+// gets a new producer id at epoch 0, a known one its epoch bumped after
+// any transaction it left open is aborted (fencing the previous
+// producer); v3+ may pass the current id and epoch to recover after a
+// coordinator-side abort (KIP-360). TransactionTimeoutMillis must be in
+// (0, transaction.max.timeout.ms], else INVALID_TRANSACTION_TIMEOUT.
 //
 // Authorization, as Kafka: a transactional id needs WRITE on it
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, before anything else); an
@@ -31,7 +35,11 @@ func (c *conn) handleInitProducerID(r *request) {
 	case !transactional && !allowedOnCluster(az, opIdempotentWrite) && !az.AllowedAny(opWrite, resTopic):
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 	case transactional:
-		resp.ErrorCode = kerr.InvalidRequest.Code
+		id, epoch, err := c.s.broker.Txns.InitProducerID(c.ctx, *req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
+		resp.ErrorCode = txnCode(err, r.version, 4)
+		if err == nil {
+			resp.ProducerID, resp.ProducerEpoch = id, epoch
+		}
 	default:
 		id, err := c.s.broker.AllocateProducerID(c.ctx)
 		resp.ErrorCode = errCode(err)

@@ -61,6 +61,9 @@ func seedTopicAndGroup(t *testing.T, b *testbroker.Broker) {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := core.Txns.InitProducerID(ctx, "txn", 60000, -1, -1); err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []string{"g", "g-del"} {
 		if gerr, _ := core.Groups.CommitOffsets(ctx, g, "", "", -1, []group.OffsetCommit{{Topic: "t", Partition: 0, Offset: 0, LeaderEpoch: -1}}); gerr != nil {
 			t.Fatal(gerr)
@@ -179,6 +182,53 @@ func apiCases() []apiCase {
 				}
 				return groupDenied
 			}, groupDenied},
+		{"AddPartitionsToTxn", 3, func() kmsg.Request {
+			req := kmsg.NewPtrAddPartitionsToTxnRequest()
+			req.TransactionalID, req.ProducerID = "txn", 1
+			rt := kmsg.NewAddPartitionsToTxnRequestTopic()
+			rt.Topic, rt.Partitions = "t", []int32{0}
+			req.Topics = append(req.Topics, rt)
+			return req
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.AddPartitionsToTxnResponse).Topics[0].Partitions[0].ErrorCode
+		}, txnDenied},
+		{"AddOffsetsToTxn", 3, func() kmsg.Request {
+			req := kmsg.NewPtrAddOffsetsToTxnRequest()
+			req.TransactionalID, req.ProducerID, req.Group = "txn", 1, "g"
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.AddOffsetsToTxnResponse).ErrorCode }, txnDenied},
+		{"EndTxn", 3, func() kmsg.Request {
+			req := kmsg.NewPtrEndTxnRequest()
+			req.TransactionalID, req.ProducerID = "txn", 1
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.EndTxnResponse).ErrorCode }, txnDenied},
+		{"TxnOffsetCommit", 3, func() kmsg.Request {
+			req := kmsg.NewPtrTxnOffsetCommitRequest()
+			req.TransactionalID, req.ProducerID, req.Group, req.Generation = "txn", 1, "g", -1
+			rt := kmsg.NewTxnOffsetCommitRequestTopic()
+			rt.Topic = "t"
+			rt.Partitions = append(rt.Partitions, kmsg.NewTxnOffsetCommitRequestTopicPartition())
+			req.Topics = append(req.Topics, rt)
+			return req
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+		}, txnDenied},
+		{"DescribeTransactions", 0, func() kmsg.Request {
+			req := kmsg.NewPtrDescribeTransactionsRequest()
+			req.TransactionalIDs = []string{"txn"}
+			return req
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.DescribeTransactionsResponse).TransactionStates[0].ErrorCode
+		}, txnDenied},
+		{"ListTransactions", 1, func() kmsg.Request { return kmsg.NewPtrListTransactionsRequest() },
+			func(r kmsg.Response) int16 {
+				for _, s := range r.(*kmsg.ListTransactionsResponse).TransactionStates {
+					if s.TransactionalID == "txn" {
+						return 0
+					}
+				}
+				return txnDenied
+			}, txnDenied},
 		{"ApiVersions", 3, func() kmsg.Request { return kmsg.NewPtrApiVersionsRequest() },
 			func(r kmsg.Response) int16 { return r.(*kmsg.ApiVersionsResponse).ErrorCode }, 0},
 		{"CreateTopics", 7, func() kmsg.Request {

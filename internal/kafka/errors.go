@@ -7,6 +7,7 @@ import (
 
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/broker/txn"
 )
 
 // errorCodes maps every sentinel of the core to the Kafka error a real
@@ -59,6 +60,16 @@ var errorCodes = []struct {
 	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
 	{group.ErrOffsetMetadataTooLarge, kerr.OffsetMetadataTooLarge},
 	{group.ErrCorruptRecord, kerr.UnknownServerError},
+
+	{txn.ErrProducerFenced, kerr.ProducerFenced},
+	{txn.ErrInvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
+	{txn.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{txn.ErrConcurrentTransactions, kerr.ConcurrentTransactions},
+	{txn.ErrInvalidTransactionTimeout, kerr.InvalidTransactionTimeout},
+	{txn.ErrTransactionalIDNotFound, kerr.TransactionalIDNotFound},
+	{txn.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
+	{txn.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{txn.ErrCorruptRecord, kerr.UnknownServerError},
 }
 
 // errCode returns the Kafka code for err: 0 for nil, and
@@ -82,4 +93,14 @@ func errMessage(err error) *string {
 	}
 	s := err.Error()
 	return &s
+}
+
+// txnCode is errCode for the transaction APIs: a fenced producer is
+// PRODUCER_FENCED from the version that introduced it (KIP-588), and
+// INVALID_PRODUCER_EPOCH before, which older clients know.
+func txnCode(err error, version, fencedSince int16) int16 {
+	if version < fencedSince && errors.Is(err, txn.ErrProducerFenced) {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return errCode(err)
 }

@@ -40,6 +40,10 @@ func apiTable() []apiSpec {
 		{21, 0, 2, (*conn).handleDeleteRecords},
 		{22, 0, 4, (*conn).handleInitProducerID},
 		{23, 2, 4, (*conn).handleOffsetForLeaderEpoch},
+		{24, 0, 3, (*conn).handleAddPartitionsToTxn},
+		{25, 0, 3, (*conn).handleAddOffsetsToTxn},
+		{26, 0, 3, (*conn).handleEndTxn},
+		{28, 0, 3, (*conn).handleTxnOffsetCommit},
 		{29, 1, 3, (*conn).handleDescribeACLs},
 		{30, 1, 3, (*conn).handleCreateACLs},
 		{31, 1, 3, (*conn).handleDeleteACLs},
@@ -54,6 +58,8 @@ func apiTable() []apiSpec {
 		{50, 0, 0, (*conn).handleDescribeUserSCRAMCredentials},
 		{51, 0, 0, (*conn).handleAlterUserSCRAMCredentials},
 		{60, 0, 1, (*conn).handleDescribeCluster},
+		{65, 0, 0, (*conn).handleDescribeTransactions},
+		{66, 0, 1, (*conn).handleListTransactions},
 	}
 }
 

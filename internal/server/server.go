@@ -15,6 +15,7 @@ import (
 	"github.com/ternmq/tern/internal/amqp"
 	"github.com/ternmq/tern/internal/broker"
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/broker/txn"
 	"github.com/ternmq/tern/internal/config"
 	"github.com/ternmq/tern/internal/kafka"
 	"github.com/ternmq/tern/internal/netserve"
@@ -396,6 +397,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		DefaultPartitions:      cfg.DefaultPartitions,
 		MaxMessageBytes:        cfg.MaxMessageBytes,
 		Group:                  gcfg,
+		Txn:                    txn.Config{MaxTimeout: cfg.Txn.MaxTimeout, CheckInterval: cfg.Txn.CheckInterval},
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
 		Logger:                 logger,
 		DeadLetterProps:        amqp.DeadLetterProps,
