@@ -60,6 +60,7 @@ var allowed = []struct {
 	{"internal/config", nil},
 	{"internal/netserve", nil},
 	{"internal/broker/group", nil},
+	{"internal/broker/txn", nil},
 	{"internal/broker/queue", nil},
 	{"internal/broker/exchange", nil},
 	{"internal/progress", nil},
