@@ -225,6 +225,7 @@ func (b *Broker) DeleteRecords(topic string, part int32, offset int64) (int64, e
 		if err := p.log.DeleteRecordsBefore(offset); err != nil {
 			return -1, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
+		p.txns.trimBefore(p.log.StartOffset())
 	}
 	return p.log.StartOffset(), nil
 }
