@@ -64,6 +64,10 @@ type Log struct {
 	ckStart    checkpointFile
 	ckHW       checkpointFile
 	ckEpoch    checkpointFile
+	ckCleaner  checkpointFile
+	// cleanerOffset is the first offset a cleaner has not cleaned, -1
+	// when none was recorded (cleanpoint.go).
+	cleanerOffset atomic.Int64
 
 	flusherStop chan struct{}
 	flusherKick chan struct{}
@@ -101,6 +105,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l.ckStart = checkpointFile{fs: l.fs, dir: dir, name: startOffsetFile, kind: kindStartOffset}
 	l.ckHW = checkpointFile{fs: l.fs, dir: dir, name: highWatermarkFile, kind: kindHighWatermark}
 	l.ckEpoch = checkpointFile{fs: l.fs, dir: dir, name: leaderEpochFile, kind: kindLeaderEpoch}
+	l.ckCleaner = checkpointFile{fs: l.fs, dir: dir, name: cleanerOffsetFile, kind: kindCleanerOffset}
 	l.bufPool.New = func() any { b := make([]byte, scanWindow); return &b }
 	if err := l.recover(); err != nil {
 		l.mu.Lock()
