@@ -134,7 +134,7 @@ func TestReplaceSegmentsWithNothing(t *testing.T) {
 	cfg.SegmentBytes = 1000
 	dir := t.TempDir()
 	l := openTest(t, dir, cfg, Options{})
-	fillSegments(t, l, 3)
+	fillSegments(t, l, 4)
 	sealed, _ := l.SealedSegments()
 	want, err := cleanFirst(t, l, 2, func(int, appended) bool { return false })
 	if err != nil {
@@ -151,6 +151,21 @@ func TestReplaceSegmentsWithNothing(t *testing.T) {
 	crash(t, l)
 	l = openTest(t, dir, cfg, Options{})
 	checkBatches(t, readBatches(t, l, 0, l.EndOffset()), want)
+
+	// Two empty segments in a row: a read at the first steps over both.
+	sealed, _ = l.SealedSegments()
+	c, err := l.NewCleaned(sealed[1].Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ReplaceSegments(c, sealed[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Read(0, 1, l.EndOffset())
+	if err != nil || s.FirstOffset() != sealed[2].Base {
+		t.Fatalf("read over two empty segments: first %d, err %v; want %d", s.FirstOffset(), err, sealed[2].Base)
+	}
+	s.Release()
 }
 
 func TestReplaceSegmentsRefusesChangedSegments(t *testing.T) {
