@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/compact"
 	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 	"github.com/ternmq/tern/internal/storage/vfs"
@@ -66,6 +67,8 @@ type Config struct {
 	// ("open_logs"), topic deletion ("delete_topic"), queue purges
 	// ("purge_queue"). nil reports nothing.
 	Progress *progress.Registry
+	// Cleaner configures log compaction (compaction.go).
+	Cleaner CleanerConfig
 }
 
 // DeathInfo describes why and where a message was dead-lettered.
@@ -125,6 +128,7 @@ type Broker struct {
 	acls            aclStore
 	groupLog        *storage.Log
 	Groups          *group.Coordinator
+	cleaner         *compact.Cleaner // compaction.go
 	stop            chan struct{}
 	bg              sync.WaitGroup
 	inflight        sync.WaitGroup
@@ -186,7 +190,7 @@ func Open(cfg Config) (_ *Broker, err error) {
 		b.closeLogs()
 		return nil, err
 	}
-	gl, err := storage.Open(filepath.Join(cfg.DataDir, groupsDirName), metaCfg, b.storageOptions())
+	gl, err := b.openGroupLog()
 	if err != nil {
 		b.closeLogs()
 		return nil, fmt.Errorf("open group log: %w", err)
@@ -205,6 +209,7 @@ func Open(cfg Config) (_ *Broker, err error) {
 		return nil, fmt.Errorf("load consumer groups: %w", err)
 	}
 	b.Groups = coord
+	b.startCleaner()
 	if cfg.RetentionCheckInterval > 0 {
 		b.bg.Add(1)
 		go b.retentionLoop()
@@ -253,6 +258,9 @@ func (b *Broker) Close() error {
 		close(b.stop)
 		b.bg.Wait()
 		b.inflight.Wait()
+		if b.cleaner != nil {
+			b.cleaner.Close()
+		}
 		if b.Groups != nil {
 			err = errors.Join(err, b.Groups.Close())
 		}

@@ -3,12 +3,52 @@ package broker
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/compact"
 	"github.com/ternmq/tern/internal/message"
 	"github.com/ternmq/tern/internal/storage"
 )
+
+// The group log is compacted, as Kafka's __consumer_offsets: its keys are
+// Kafka's offset and group-metadata keys, so the last record per key is
+// the state, and the cleaner keeps the log the size of that state rather
+// than of every commit ever made. Its settings are Kafka's for the
+// offsets topic: 100 MiB segments (offsets.topic.segment.bytes),
+// cleanup.policy=compact, the default dirty ratio and delete retention.
+
+// groupLogSegmentBytes is Kafka's offsets.topic.segment.bytes.
+const groupLogSegmentBytes = 100 << 20
+
+func groupLogConfig() storage.Config {
+	c := storage.DefaultConfig()
+	c.Sync = storage.SyncAlways
+	c.SegmentBytes = groupLogSegmentBytes
+	c.RetentionAge, c.RetentionBytes = -1, -1
+	c.Cleanup = storage.CleanupCompact
+	return c
+}
+
+// openGroupLog opens the group log. On one node everything recovered is
+// durable, so the high watermark (the cleaner's bound) is its end.
+func (b *Broker) openGroupLog() (*storage.Log, error) {
+	l, err := storage.Open(filepath.Join(b.cfg.DataDir, groupsDirName), groupLogConfig(), b.storageOptions())
+	if err != nil {
+		return nil, err
+	}
+	l.SetHighWatermark(l.EndOffset())
+	return l, nil
+}
+
+// groupLogTarget registers the group log with the cleaner.
+func (b *Broker) groupLogTarget() compact.Target {
+	l := b.groupLog
+	return compact.Target{Name: groupsDirName, Log: l, Settings: func() compact.Settings {
+		return compact.SettingsOf(l.Config(), l.HighWatermark())
+	}}
+}
 
 // groupJournal stores the group coordinator's records (committed offsets
 // and group metadata) in the broker's group log, one batch per Append, so

@@ -68,6 +68,9 @@ func (b *Broker) produce(ctx context.Context, topic string, part int32, records 
 	if bt.Transactional() {
 		return fail, nil, fmt.Errorf("%w: transactions are not supported yet", ErrNotSupported)
 	}
+	if err := p.requireKeys(bt); err != nil {
+		return fail, nil, err
+	}
 	lat := int64(-1)
 	if s.logAppendTime {
 		lat = b.nowMs()
