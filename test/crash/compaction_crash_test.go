@@ -44,7 +44,9 @@ type versions struct {
 	seen  map[string]int
 }
 
-func compactValue(key string, v int) []byte { return fmt.Appendf(nil, "%s v=%09d|%s", key, v, strings.Repeat("x", v%200)) }
+func compactValue(key string, v int) []byte {
+	return fmt.Appendf(nil, "%s v=%09d|%s", key, v, strings.Repeat("x", v%200))
+}
 
 func parseVersion(value []byte) (int, bool) {
 	_, rest, ok := strings.Cut(string(value), " v=")
