@@ -6,7 +6,8 @@ package storage
 //
 //   - writeMu serializes everything that changes the set of batches or
 //     segments: Append's write, roll, TruncateTo, retention and
-//     DeleteRecordsBefore, Close. It is held across the write(2) of one
+//     DeleteRecordsBefore, a cleaner's segment swap (its renames and
+//     directory fsyncs only; the cleaned files are written before), Close. It is held across the write(2) of one
 //     batch, never across a group-commit fsync.
 //   - checkpointFile.mu (one per checkpoint file) serializes writes of that
 //     file; the payload is computed under it, reading state under mu.
