@@ -43,7 +43,7 @@ func (c *Cleaner) clean(ctx context.Context, l *storage.Log, s Settings, p plan,
 		c.omap = newOffsetMap(c.cfg.DedupeBufferBytes)
 	}
 	m := c.omap
-	m.reset()
+	m.prepare(p.firstUncleanable - p.firstDirty)
 	cleanEnd, err := c.buildMap(ctx, l, p, m)
 	if err != nil {
 		return res, err

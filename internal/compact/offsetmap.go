@@ -18,13 +18,15 @@ import (
 // practice, also for keys chosen to collide: 2^64 work for a birthday
 // collision, against a hash that was never broken for that.
 type offsetMap struct {
-	slots []slot
-	used  int
-	limit int // entries allowed before the map reports full
+	slots    []slot // the table is slots[:n]; allocated as passes need it
+	n        int
+	maxSlots int
+	used     int
+	limit    int // entries allowed before the map reports full
 }
 
 // slot is one table entry; off holds offset+1, so the zero slot is empty
-// and reset is a clear.
+// and clearing is a memclr.
 type slot struct {
 	h1, h2 uint64
 	off    int64
@@ -45,26 +47,38 @@ func hashKey(key []byte) keyHash {
 	return keyHash{binary.BigEndian.Uint64(s[0:8]), binary.BigEndian.Uint64(s[8:16])}
 }
 
-// newOffsetMap makes a map using at most bytes of memory (at least two
-// slots). One slot at least stays empty, which ends every probe.
+// newOffsetMap makes a map that uses at most bytes of memory (and at
+// least two slots). It allocates nothing until prepare.
 func newOffsetMap(bytes int64) *offsetMap {
-	n := max(int(bytes/slotBytes), 2)
-	limit := max(min(int(float64(n)*loadFactor), n-1), 1)
-	return &offsetMap{slots: make([]slot, n), limit: limit}
+	return &offsetMap{maxSlots: max(int(bytes/slotBytes), 2)}
 }
 
-// capacity is how many keys the map holds before it is full.
-func (m *offsetMap) capacity() int { return m.limit }
+// limitFor is how many keys n slots take: one slot at least stays empty,
+// which ends every probe.
+func limitFor(n int) int { return max(min(int(float64(n)*loadFactor), n-1), 1) }
 
-func (m *offsetMap) reset() {
-	clear(m.slots)
-	m.used = 0
+// capacity is how many keys the map holds at most.
+func (m *offsetMap) capacity() int { return limitFor(m.maxSlots) }
+
+// prepare empties the map for a pass that will offer it at most keys
+// keys (the dirty section's offset span bounds them): a small log uses,
+// allocates and clears a small table, whatever the configured size.
+func (m *offsetMap) prepare(keys int64) {
+	clear(m.slots[:m.n])
+	n := m.maxSlots
+	if want := keys + keys/8 + 2; want < int64(n) {
+		n = int(want)
+	}
+	if n > len(m.slots) {
+		m.slots = make([]slot, n)
+	}
+	m.n, m.used, m.limit = n, 0, limitFor(n)
 }
 
 // index is the first slot to probe for h: the high bits of h1 scaled to
 // the table (no modulo bias worth the name, no power-of-two size).
 func (m *offsetMap) index(h keyHash) int {
-	hi, _ := bits.Mul64(h.h1, uint64(len(m.slots)))
+	hi, _ := bits.Mul64(h.h1, uint64(m.n))
 	return int(hi)
 }
 
@@ -72,7 +86,7 @@ func (m *offsetMap) index(h keyHash) int {
 // nothing, when h is new and the map is full.
 func (m *offsetMap) put(h keyHash, offset int64) bool {
 	for i := m.index(h); ; i++ {
-		if i == len(m.slots) {
+		if i == m.n {
 			i = 0
 		}
 		s := &m.slots[i]
@@ -93,8 +107,11 @@ func (m *offsetMap) put(h keyHash, offset int64) bool {
 
 // get returns the latest offset recorded for h, -1 if none.
 func (m *offsetMap) get(h keyHash) int64 {
+	if m.n == 0 {
+		return -1
+	}
 	for i := m.index(h); ; i++ {
-		if i == len(m.slots) {
+		if i == m.n {
 			i = 0
 		}
 		s := &m.slots[i]

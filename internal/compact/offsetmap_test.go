@@ -20,6 +20,7 @@ func TestOffsetMap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newOffsetMap(tt.bytes)
+			m.prepare(1 << 40)
 			stopped := -1
 			for i := 0; i < tt.keys; i++ {
 				if !m.put(hashKey(fmt.Appendf(nil, "key-%d", i)), int64(i)) {
@@ -50,9 +51,9 @@ func TestOffsetMap(t *testing.T) {
 			if got := m.get(hashKey([]byte("absent"))); got != -1 {
 				t.Fatalf("get(absent) = %d", got)
 			}
-			m.reset()
+			m.prepare(int64(n))
 			if got := m.get(hashKey([]byte("key-1"))); got != -1 || m.used != 0 {
-				t.Fatalf("after reset: get = %d, used %d", got, m.used)
+				t.Fatalf("after prepare: get = %d, used %d", got, m.used)
 			}
 		})
 	}
@@ -60,10 +61,32 @@ func TestOffsetMap(t *testing.T) {
 
 func TestOffsetMapKeepsLatest(t *testing.T) {
 	m := newOffsetMap(1 << 10)
+	m.prepare(10)
 	k := hashKey([]byte("k"))
 	m.put(k, 10)
 	m.put(k, 7) // an older record never hides the newer one
 	if got := m.get(k); got != 10 {
 		t.Fatalf("get = %d, want 10", got)
+	}
+}
+
+// TestOffsetMapSizedByPass: a pass over few offsets uses a table of their
+// size, however large the configured map, and every key it offers fits.
+func TestOffsetMapSizedByPass(t *testing.T) {
+	m := newOffsetMap(32 << 20)
+	for _, keys := range []int64{0, 1, 7, 1000, 100_000} {
+		m.prepare(keys)
+		if m.n > int(keys)*2+2 || len(m.slots) > 200_000 {
+			t.Fatalf("prepare(%d): %d slots in use, %d allocated", keys, m.n, len(m.slots))
+		}
+		for i := range keys {
+			if !m.put(hashKey(fmt.Appendf(nil, "k%d", i)), i) {
+				t.Fatalf("prepare(%d): full after %d keys", keys, i)
+			}
+		}
+	}
+	m.prepare(3)
+	if got := m.get(hashKey([]byte("k5"))); got != -1 {
+		t.Fatalf("a key of an earlier pass is still there: %d", got)
 	}
 }
