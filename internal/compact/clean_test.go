@@ -376,3 +376,43 @@ func TestSourcesAndPolicy(t *testing.T) {
 		t.Fatal("an unregistered source's log is still reported")
 	}
 }
+
+// TestCompactionLagsOnALog: min.compaction.lag.ms holds young segments
+// back, max.compaction.lag.ms forces a clean the dirty ratio would not.
+func TestCompactionLagsOnALog(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*storage.Config)
+	}{
+		{"min lag", func(c *storage.Config) { c.MinCompactionLag = time.Hour }},
+		{"max lag", func(c *storage.Config) { c.MinCleanableRatio, c.MaxCompactionLag = 1, time.Hour }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
+			cfg := testConfig()
+			tt.set(&cfg)
+			l := openLog(t, t.TempDir(), cfg, storage.Options{Now: clock.Now})
+			want := workload(t, l, 20, 5, 5, 0, clock.Now().UnixMilli())
+			// The seal records are stamped with the clock too, or the min
+			// lag would hold the active segment's predecessor back forever.
+			appendRecs(t, l, plainBatch, message.Record{Key: []byte("~seal"), Value: make([]byte, segmentBytes), Timestamp: clock.Now().UnixMilli()})
+			appendRecs(t, l, plainBatch, message.Record{Key: []byte("~seal"), Value: make([]byte, segmentBytes), Timestamp: clock.Now().UnixMilli()})
+			c := newCleaner(t, l, clock, 0)
+			if n := cleanOnce(t, c); n != 0 {
+				t.Fatal("cleaned before the lag passed")
+			}
+			clock.Advance(59 * time.Minute)
+			if n := cleanOnce(t, c); n != 0 {
+				t.Fatal("cleaned before the lag passed")
+			}
+			clock.Advance(2 * time.Minute)
+			if n := cleanOnce(t, c); n != 1 {
+				t.Fatal("not cleaned once the lag passed")
+			}
+			recs := readLog(t, l)
+			checkCompacted(t, recs)
+			sameState(t, latest(recs), want)
+		})
+	}
+}
