@@ -75,6 +75,9 @@ func (m *Metrics) ObserveKafkaRequest(key int16, d time.Duration) {
 // counts of each protocol listener, at scrape time.
 func (m *Metrics) Watch(core Core, conns map[string]func() int) {
 	m.reg.MustRegister(newCoreCollector(core, conns))
+	if cc, ok := core.(CleanerCore); ok {
+		m.reg.MustRegister(newCleanerCollector(cc))
+	}
 }
 
 // Registry is the node's registry, for the /metrics handler and tests.

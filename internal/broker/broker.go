@@ -13,6 +13,7 @@ import (
 
 	"github.com/ternmq/tern/internal/broker/group"
 	"github.com/ternmq/tern/internal/broker/txn"
+	"github.com/ternmq/tern/internal/compact"
 	"github.com/ternmq/tern/internal/progress"
 	"github.com/ternmq/tern/internal/storage"
 	"github.com/ternmq/tern/internal/storage/vfs"
@@ -68,6 +69,8 @@ type Config struct {
 	// ("open_logs"), topic deletion ("delete_topic"), queue purges
 	// ("purge_queue"). nil reports nothing.
 	Progress *progress.Registry
+	// Cleaner configures log compaction (compaction.go).
+	Cleaner CleanerConfig
 }
 
 // DeathInfo describes why and where a message was dead-lettered.
@@ -129,6 +132,7 @@ type Broker struct {
 	Groups          *group.Coordinator
 	txnLog          *storage.Log
 	Txns            *txn.Coordinator
+	cleaner         *compact.Cleaner // compaction.go
 	stop            chan struct{}
 	bg              sync.WaitGroup
 	inflight        sync.WaitGroup
@@ -190,7 +194,7 @@ func Open(cfg Config) (_ *Broker, err error) {
 		b.closeLogs()
 		return nil, err
 	}
-	gl, err := storage.Open(filepath.Join(cfg.DataDir, groupsDirName), metaCfg, b.storageOptions())
+	gl, err := b.openInternalLog(groupsDirName)
 	if err != nil {
 		b.closeLogs()
 		return nil, fmt.Errorf("open group log: %w", err)
@@ -209,11 +213,12 @@ func Open(cfg Config) (_ *Broker, err error) {
 		return nil, fmt.Errorf("load consumer groups: %w", err)
 	}
 	b.Groups = coord
-	if err := b.openTxns(metaCfg); err != nil {
+	if err := b.openTxns(); err != nil {
 		b.Groups.Close()
 		b.closeLogs()
 		return nil, err
 	}
+	b.startCleaner()
 	if cfg.RetentionCheckInterval > 0 {
 		b.bg.Add(1)
 		go b.retentionLoop()
@@ -265,6 +270,9 @@ func (b *Broker) Close() error {
 			b.Txns.Close()
 		}
 		b.inflight.Wait()
+		if b.cleaner != nil {
+			b.cleaner.Close()
+		}
 		if b.Groups != nil {
 			err = errors.Join(err, b.Groups.Close())
 		}

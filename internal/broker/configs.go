@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +52,19 @@ func checkOneOf(opts ...string) func(string) error {
 
 func checkAny(string) error { return nil }
 
+// checkRatio accepts a number within [0, 1], as Kafka's
+// min.cleanable.dirty.ratio.
+func checkRatio(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %q", v)
+	}
+	if f < 0 || f > 1 {
+		return fmt.Errorf("must be between 0 and 1")
+	}
+	return nil
+}
+
 // topicConfigDefs is every topic config Tern accepts, in one table.
 var topicConfigDefs = []topicConfigDef{
 	{name: "retention.ms", brokerKey: "log.retention.ms", check: checkLong(-1)},
@@ -61,16 +75,18 @@ var topicConfigDefs = []topicConfigDef{
 	{name: "fsync.interval.ms", brokerKey: "log.fsync.interval.ms", check: checkLong(1)},
 	{name: "max.message.bytes", brokerKey: "message.max.bytes", check: checkLong(0)},
 	{name: "message.timestamp.type", brokerKey: "log.message.timestamp.type", check: checkOneOf("CreateTime", "LogAppendTime"), fallback: "CreateTime"},
+	// cleanup.policy is a list: delete, compact, or both (compact,delete
+	// in either order). Compaction: internal/compact, via compaction.go.
 	{name: "cleanup.policy", brokerKey: "log.cleanup.policy", check: checkOneOf("delete", "compact"), fallback: "delete"},
-	// Accepted and reported, no effect yet (compaction, replication and
-	// compression conversion come in later issues).
-	{name: "compression.type", brokerKey: "compression.type", check: checkOneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"), fallback: "producer"},
-	{name: "min.insync.replicas", brokerKey: "min.insync.replicas", check: checkLong(1), fallback: "1"},
-	{name: "unclean.leader.election.enable", brokerKey: "unclean.leader.election.enable", check: checkOneOf("true", "false"), fallback: "false"},
 	{name: "delete.retention.ms", brokerKey: "log.cleaner.delete.retention.ms", check: checkLong(0), fallback: "86400000"},
 	{name: "min.compaction.lag.ms", brokerKey: "log.cleaner.min.compaction.lag.ms", check: checkLong(0), fallback: "0"},
 	{name: "max.compaction.lag.ms", brokerKey: "log.cleaner.max.compaction.lag.ms", check: checkLong(1), fallback: "9223372036854775807"},
-	{name: "min.cleanable.dirty.ratio", brokerKey: "log.cleaner.min.cleanable.ratio", check: checkAny, fallback: "0.5"},
+	{name: "min.cleanable.dirty.ratio", brokerKey: "log.cleaner.min.cleanable.ratio", check: checkRatio, fallback: "0.5"},
+	// Accepted and reported, no effect yet (replication and compression
+	// conversion come in later issues).
+	{name: "compression.type", brokerKey: "compression.type", check: checkOneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"), fallback: "producer"},
+	{name: "min.insync.replicas", brokerKey: "min.insync.replicas", check: checkLong(1), fallback: "1"},
+	{name: "unclean.leader.election.enable", brokerKey: "unclean.leader.election.enable", check: checkOneOf("true", "false"), fallback: "false"},
 	{name: "message.timestamp.before.max.ms", brokerKey: "log.message.timestamp.before.max.ms", check: checkLong(0), fallback: "9223372036854775807"},
 	{name: "message.timestamp.after.max.ms", brokerKey: "log.message.timestamp.after.max.ms", check: checkLong(0), fallback: "9223372036854775807"},
 	{name: "flush.messages", brokerKey: "log.flush.interval.messages", check: checkLong(1), fallback: "9223372036854775807"},
@@ -115,6 +131,7 @@ func (b *Broker) brokerConfigs() map[string]string {
 		"node.id":                    strconv.FormatInt(int64(b.cfg.NodeID), 10),
 		"log.dirs":                   b.cfg.DataDir,
 	}
+	b.cleanerConfigs(m)
 	b.mu.RLock()
 	for k, v := range b.brokerOverrides {
 		m[k] = v
@@ -135,6 +152,11 @@ var dynamicBrokerConfigs = map[string]func(string) error{
 	"message.max.bytes":          checkLong(0),
 	"log.message.timestamp.type": checkOneOf("CreateTime", "LogAppendTime"),
 	"log.cleanup.policy":         checkOneOf("delete", "compact"),
+	// Kafka's cluster-wide log.cleaner.* defaults of the topic configs.
+	"log.cleaner.delete.retention.ms":   checkLong(0),
+	"log.cleaner.min.compaction.lag.ms": checkLong(0),
+	"log.cleaner.max.compaction.lag.ms": checkLong(1),
+	"log.cleaner.min.cleanable.ratio":   checkRatio,
 }
 
 func durMs(d time.Duration) int64 {
@@ -230,20 +252,55 @@ func storageConfig(entries []ConfigEntry) storage.Config {
 			if n > 0 {
 				c.IndexIntervalBytes = int(n)
 			}
+		case "cleanup.policy":
+			c.Cleanup = cleanupPolicy(e.Value)
+		case "min.cleanable.dirty.ratio":
+			if f, err := strconv.ParseFloat(e.Value, 64); err == nil && f >= 0 && f <= 1 {
+				c.MinCleanableRatio = f
+			}
+		case "min.compaction.lag.ms":
+			c.MinCompactionLag = max(msDur(n), 0)
+		case "max.compaction.lag.ms":
+			if n > 0 {
+				c.MaxCompactionLag = msDur(n)
+			}
+		case "delete.retention.ms":
+			c.DeleteRetention = max(msDur(n), 0)
 		}
 	}
-	// A compact-only topic is never trimmed by time or size in Kafka: its
-	// readers expect the latest value of every key to stay. Until the
-	// cleaner exists, keep everything rather than delete live keys.
-	if strings.TrimSpace(configValue(entries, "cleanup.policy")) == "compact" {
-		c.RetentionAge, c.RetentionBytes = -1, -1
+	// A compacted segment can only be cleaned once sealed: Kafka rolls
+	// segments by max.compaction.lag.ms too, so the lag is honoured on an
+	// idle topic (LogConfig.maxSegmentMs).
+	if c.Cleanup.Compact() {
+		c.SegmentAge = min(c.SegmentAge, c.MaxCompactionLag)
 	}
 	return c
 }
 
+// cleanupPolicy parses cleanup.policy's list ("compact,delete" in any
+// order and spacing).
+func cleanupPolicy(v string) storage.CleanupPolicy {
+	var p storage.CleanupPolicy
+	for _, part := range strings.Split(v, ",") {
+		switch strings.TrimSpace(part) {
+		case "delete":
+			p |= storage.CleanupDelete
+		case "compact":
+			p |= storage.CleanupCompact
+		}
+	}
+	return p
+}
+
+// msDur converts Kafka milliseconds; negative is "unlimited" (-1), and
+// values past what a Duration holds (Long.MAX_VALUE, Kafka's "never")
+// saturate.
 func msDur(ms int64) time.Duration {
 	if ms < 0 {
 		return -1
+	}
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64
 	}
 	return time.Duration(ms) * time.Millisecond
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ternmq/tern/internal/storage"
 )
 
 func TestStorageConfigFromTopicConfigs(t *testing.T) {
@@ -19,17 +21,20 @@ func TestStorageConfigFromTopicConfigs(t *testing.T) {
 		in        []ConfigEntry
 		retention time.Duration
 		bytes     int64
+		policy    storage.CleanupPolicy
 	}{
-		{"delete policy keeps retention", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "delete"), time.Minute, 100},
-		{"compact-only never trims", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "compact"), -1, -1},
-		{"compact,delete trims", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "compact,delete"), time.Minute, 100},
-		{"unlimited", entries("retention.ms", "-1", "retention.bytes", "-1"), -1, -1},
+		{"delete policy keeps retention", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "delete"), time.Minute, 100, storage.CleanupDelete},
+		// Storage applies time and size only with delete in the policy.
+		{"compact-only never trims", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "compact"), time.Minute, 100, storage.CleanupCompact},
+		{"compact,delete trims", entries("retention.ms", "60000", "retention.bytes", "100", "cleanup.policy", "compact,delete"), time.Minute, 100, storage.CleanupCompact | storage.CleanupDelete},
+		{"delete, compact", entries("cleanup.policy", " delete , compact"), 7 * 24 * time.Hour, -1, storage.CleanupCompact | storage.CleanupDelete},
+		{"unlimited", entries("retention.ms", "-1", "retention.bytes", "-1"), -1, -1, storage.CleanupDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := storageConfig(tc.in)
-			if c.RetentionAge != tc.retention || c.RetentionBytes != tc.bytes {
-				t.Fatalf("retention %v/%d, want %v/%d", c.RetentionAge, c.RetentionBytes, tc.retention, tc.bytes)
+			if c.RetentionAge != tc.retention || c.RetentionBytes != tc.bytes || c.Cleanup != tc.policy {
+				t.Fatalf("retention %v/%d policy %b, want %v/%d %b", c.RetentionAge, c.RetentionBytes, c.Cleanup, tc.retention, tc.bytes, tc.policy)
 			}
 		})
 	}

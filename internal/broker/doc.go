@@ -14,7 +14,9 @@
 //     polling; results are file ranges the adapter copies to the socket;
 //   - the consumer-group coordinator (package group), journaled to
 //     DataDir/__consumer_offsets-0 (groups.go);
-//   - retention, run on a ticker (broker.go);
+//   - retention, run on a ticker (broker.go), and log compaction: one
+//     cleaner (internal/compact) over compacted partitions and the group
+//     log (compaction.go);
 //   - users, their logins and connection counts (users.go, logins.go),
 //     Kafka ACLs with the authorization decisions made from them (acl.go,
 //     acl_authorize.go), AMQP virtual hosts (amqpvhost.go, vhosts.go) and
@@ -27,7 +29,7 @@
 // on a single node); a partition's write order is the order of Produce
 // calls; the core imports no wire types (kmsg, AMQP spec).
 //
-// Imports: broker/group, message, storage. The design brief places
+// Imports: broker/group, message, storage, compact. The design brief places
 // replication between the core and storage; until it exists, partitions
 // hold a *storage.Log directly (docs/decisions/0002-core-over-storage.md).
 package broker

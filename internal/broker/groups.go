@@ -3,12 +3,55 @@ package broker
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/compact"
 	"github.com/ternmq/tern/internal/message"
 	"github.com/ternmq/tern/internal/storage"
 )
+
+// The group log is compacted, as Kafka's __consumer_offsets: its keys are
+// Kafka's offset and group-metadata keys, so the last record per key is
+// the state, and the cleaner keeps the log the size of that state rather
+// than of every commit ever made. Its settings are Kafka's for the
+// offsets topic: 100 MiB segments (offsets.topic.segment.bytes),
+// cleanup.policy=compact, the default dirty ratio and delete retention.
+
+// internalLogSegmentBytes is Kafka's offsets.topic.segment.bytes and
+// transaction.state.log.segment.bytes.
+const internalLogSegmentBytes = 100 << 20
+
+// internalLogConfig is the config of the broker's compacted internal logs,
+// the group log and the transaction log.
+func internalLogConfig() storage.Config {
+	c := storage.DefaultConfig()
+	c.Sync = storage.SyncAlways
+	c.SegmentBytes = internalLogSegmentBytes
+	c.RetentionAge, c.RetentionBytes = -1, -1
+	c.Cleanup = storage.CleanupCompact
+	return c
+}
+
+// openInternalLog opens a compacted internal log. On one node everything
+// recovered is durable, so the high watermark (the cleaner's bound) is
+// its end.
+func (b *Broker) openInternalLog(name string) (*storage.Log, error) {
+	l, err := storage.Open(filepath.Join(b.cfg.DataDir, name), internalLogConfig(), b.storageOptions())
+	if err != nil {
+		return nil, err
+	}
+	l.SetHighWatermark(l.EndOffset())
+	return l, nil
+}
+
+// internalLogTarget registers an internal log with the cleaner.
+func internalLogTarget(name string, l *storage.Log) compact.Target {
+	return compact.Target{Name: name, Log: l, Settings: func() compact.Settings {
+		return compact.SettingsOf(l.Config(), l.HighWatermark())
+	}}
+}
 
 // groupJournal stores the group coordinator's records (committed offsets
 // and group metadata) in the broker's group log, one batch per Append, so

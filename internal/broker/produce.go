@@ -72,6 +72,9 @@ func (b *Broker) produce(ctx context.Context, topic string, part int32, records 
 		}
 		verify = b.verifyTxn(bt, topic, part)
 	}
+	if err := p.requireKeys(bt); err != nil {
+		return fail, nil, err
+	}
 	lat := int64(-1)
 	if s.logAppendTime {
 		lat = b.nowMs()

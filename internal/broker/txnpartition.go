@@ -95,6 +95,26 @@ func (t *partitionTxns) abortedIn(from, to int64) []AbortedTxn {
 	return out
 }
 
+// isAborted reports whether the transactional batch of a producer at
+// offset belongs to an aborted transaction (for the cleaner, which asks
+// only below the last stable offset, where every transaction has ended).
+func (t *partitionTxns) isAborted(producerID, offset int64) bool {
+	t.amu.RLock()
+	defer t.amu.RUnlock()
+	i, _ := slices.BinarySearchFunc(t.aborted, offset, func(a AbortedTxn, off int64) int {
+		if a.LastOffset < off {
+			return -1
+		}
+		return 1
+	})
+	for _, a := range t.aborted[i:] {
+		if a.ProducerID == producerID && a.FirstOffset <= offset {
+			return true
+		}
+	}
+	return false
+}
+
 // trimBefore forgets aborted transactions wholly below the log start.
 func (t *partitionTxns) trimBefore(start int64) {
 	t.amu.Lock()

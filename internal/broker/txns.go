@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"github.com/ternmq/tern/internal/broker/group"
@@ -14,7 +13,9 @@ import (
 )
 
 // txnsDirName is the transaction coordinator's log (Kafka's
-// __transaction_state), one partition on a single node.
+// __transaction_state), one partition on a single node, compacted like
+// the group log: its key is the transactional id, so the last record per
+// key is the state.
 const txnsDirName = "__transaction_state-0"
 
 // txnJournal stores the transaction coordinator's records in its log.
@@ -99,8 +100,8 @@ func (tp txnParticipants) CommitOffsets(ctx context.Context, g string, offs []tx
 // openTxns opens the transaction log and coordinator, and finishes the
 // transactions a crash left past their commit point. Called by Open once
 // the partitions and the group coordinator are open.
-func (b *Broker) openTxns(logCfg storage.Config) error {
-	l, err := storage.Open(filepath.Join(b.cfg.DataDir, txnsDirName), logCfg, b.storageOptions())
+func (b *Broker) openTxns() error {
+	l, err := b.openInternalLog(txnsDirName)
 	if err != nil {
 		return fmt.Errorf("open transaction log: %w", err)
 	}

@@ -105,6 +105,24 @@ type Config struct {
 	// RetentionCheckInterval is how often retention runs
 	// (log.retention.check.interval.ms). Default 5 minutes.
 	RetentionCheckInterval time.Duration
+	// LogCleaner configures log compaction: topics whose cleanup.policy
+	// includes compact, and the consumer offsets log.
+	LogCleaner LogCleanerConfig
+}
+
+// LogCleanerConfig mirrors Kafka's log.cleaner.* broker settings.
+type LogCleanerConfig struct {
+	// Enable runs the background cleaner (log.cleaner.enable). Default
+	// true; without it compacted logs are never cleaned.
+	Enable bool
+	// DedupeBufferSize is the memory of the cleaner's offset map
+	// (log.cleaner.dedupe.buffer.size): about 1.25 million keys per pass
+	// at the default 32 MiB; a log with more keys is cleaned over several
+	// passes.
+	DedupeBufferSize int64
+	// Backoff is the pause between passes that found nothing to clean
+	// (log.cleaner.backoff.ms). Default 15s.
+	Backoff time.Duration
 }
 
 // TLSConfig names the PEM files of the TLS listeners. The files are
@@ -274,6 +292,7 @@ func Default() Config {
 		DiskFreeLimit:          50_000_000,
 		ShutdownTimeout:        10 * time.Second,
 		RetentionCheckInterval: 5 * time.Minute,
+		LogCleaner:             LogCleanerConfig{Enable: true, DedupeBufferSize: 32 << 20, Backoff: 15 * time.Second},
 	}
 }
 
@@ -386,6 +405,12 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionCheckInterval <= 0 {
 		bad("retention_check_interval must be positive")
+	}
+	if c.LogCleaner.DedupeBufferSize < 1<<20 {
+		bad("log.cleaner.dedupe.buffer.size must be at least 1048576 (1 MiB), got %d", c.LogCleaner.DedupeBufferSize)
+	}
+	if c.LogCleaner.Backoff <= 0 {
+		bad("log.cleaner.backoff must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -78,6 +78,9 @@ func settings() []setting {
 		i64("disk.free.limit", "block publishers below this many free bytes on the data disk (0 off)", func(c *Config) *int64 { return &c.DiskFreeLimit }),
 		dur("shutdown.timeout", "how long shutdown waits for in-flight requests", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 		dur("retention.check.interval", "how often retention runs", func(c *Config) *time.Duration { return &c.RetentionCheckInterval }),
+		boolean("log.cleaner.enable", "run the log cleaner, which compacts topics with cleanup.policy=compact and the consumer offsets log", func(c *Config) *bool { return &c.LogCleaner.Enable }),
+		i64("log.cleaner.dedupe.buffer.size", "memory of the log cleaner's offset map in bytes (24 bytes a key; larger logs take several passes)", func(c *Config) *int64 { return &c.LogCleaner.DedupeBufferSize }),
+		dur("log.cleaner.backoff", "pause of the log cleaner when no log needs cleaning", func(c *Config) *time.Duration { return &c.LogCleaner.Backoff }),
 	}
 }
 

@@ -6,8 +6,11 @@
 // The package is a leaf: it validates batches the way a Kafka broker does
 // before appending (length, magic, CRC-32C, record count, decompression
 // bounded in memory), decodes records for the core's own use (group log
-// replay, later compaction and AMQP delivery) and encodes batches the core
-// writes itself. It knows nothing of the network protocols.
+// replay, compaction and AMQP delivery) and encodes batches the core
+// writes itself. For log compaction (internal/compact) it rewrites a batch
+// to keep a subset of its records, as Kafka's cleaner does (rewrite.go),
+// compressing again with the batch's own codec (compress.go). It knows
+// nothing of the network protocols.
 //
 // RecordBatch v2 header (61 bytes, big endian):
 //
@@ -17,6 +20,7 @@
 //	16  magic            int8    always 2
 //	17  crc              uint32  CRC-32C of bytes 21..end
 //	21  attributes       int16   codec(0-2) tsType(3) txn(4) control(5)
+//	                             deleteHorizon(6): baseTimestamp is it (KIP-534)
 //	23  lastOffsetDelta  int32
 //	27  baseTimestamp    int64
 //	35  maxTimestamp     int64

@@ -408,6 +408,7 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 		LoginFailuresPerMinute: cfg.Limits.AuthFailuresPerMinute,
 		MaxConnectionsPerUser:  cfg.Limits.MaxConnectionsPerUser,
 		ACL:                    broker.ACLConfig{Enabled: cfg.Authorizer == "acl", SuperUsers: cfg.SuperUsers, AllowIfNoACL: cfg.AllowEveryoneIfNoACL},
+		Cleaner:                broker.CleanerConfig{Disabled: !cfg.LogCleaner.Enable, DedupeBufferBytes: cfg.LogCleaner.DedupeBufferSize, Backoff: cfg.LogCleaner.Backoff},
 	}, nil
 }
 

@@ -79,7 +79,46 @@ type Config struct {
 	// IndexIntervalBytes (index.interval.bytes): one sparse index entry per
 	// this many bytes of batches. Default 4096.
 	IndexIntervalBytes int
+
+	// Cleanup (cleanup.policy) says what may remove old data. With
+	// CleanupDelete, time and size retention delete segments (the
+	// default); without it they never do, and only DeleteRecordsBefore
+	// moves the start. CleanupCompact marks the log for a cleaner
+	// (internal/compact), which storage itself never runs.
+	Cleanup CleanupPolicy
+	// The compaction settings below are topic configs storage carries for
+	// the cleaner and does not act on itself.
+	//
+	// MinCleanableRatio (min.cleanable.dirty.ratio): clean once the
+	// uncleaned share of the log's bytes is above it. Default 0.5.
+	MinCleanableRatio float64
+	// MinCompactionLag (min.compaction.lag.ms): a segment holding a
+	// record younger than this is not cleaned yet. Default 0.
+	MinCompactionLag time.Duration
+	// MaxCompactionLag (max.compaction.lag.ms): clean a log whose oldest
+	// uncleaned segment is older than this whatever its dirty ratio.
+	// Default math.MaxInt64: never (Kafka's default, Long.MAX_VALUE ms).
+	MaxCompactionLag time.Duration
+	// DeleteRetention (delete.retention.ms): how long a tombstone stays
+	// after the cleaner first saw it, so that readers have time to see
+	// the delete. Default 1 day.
+	DeleteRetention time.Duration
 }
+
+// CleanupPolicy is a set of cleanup.policy values.
+type CleanupPolicy uint8
+
+// Cleanup policies; a log may have both (Kafka's "compact,delete").
+const (
+	CleanupDelete CleanupPolicy = 1 << iota
+	CleanupCompact
+)
+
+// Delete reports whether time and size retention may delete segments.
+func (p CleanupPolicy) Delete() bool { return p&CleanupDelete != 0 }
+
+// Compact reports whether the log is compacted by a cleaner.
+func (p CleanupPolicy) Compact() bool { return p&CleanupCompact != 0 }
 
 // DefaultConfig returns Kafka's defaults.
 func DefaultConfig() Config {
@@ -91,6 +130,10 @@ func DefaultConfig() Config {
 		Sync:               SyncAlways,
 		SyncInterval:       time.Second,
 		IndexIntervalBytes: 4096,
+		Cleanup:            CleanupDelete,
+		MinCleanableRatio:  0.5,
+		MaxCompactionLag:   math.MaxInt64,
+		DeleteRetention:    24 * time.Hour,
 	}
 }
 
@@ -107,6 +150,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("storage: SyncInterval %v must be positive", c.SyncInterval)
 	case c.IndexIntervalBytes <= 0:
 		return fmt.Errorf("storage: IndexIntervalBytes %d must be positive", c.IndexIntervalBytes)
+	case c.MinCleanableRatio < 0 || c.MinCleanableRatio > 1:
+		return fmt.Errorf("storage: MinCleanableRatio %v must be within [0, 1]", c.MinCleanableRatio)
+	case c.MinCompactionLag < 0 || c.MaxCompactionLag <= 0 || c.DeleteRetention < 0:
+		return fmt.Errorf("storage: compaction lags and DeleteRetention must not be negative (MaxCompactionLag positive)")
 	}
 	return nil
 }

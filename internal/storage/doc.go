@@ -19,7 +19,9 @@
 //	  log-start-offset.checkpoint     StartOffset (DeleteRecordsBefore)
 //	  high-watermark.checkpoint       HighWatermark
 //	  leader-epoch.checkpoint         leader epoch → start offset
-//	  *.tmp, *.deleted                leftovers, removed by Open
+//	  cleaner-offset.checkpoint       first offset a log cleaner has not cleaned
+//	  *.tmp, *.deleted, *.cleaned     leftovers, removed by Open
+//	  <B>-<E>.log.swap …              a committed segment swap, finished by Open
 //
 // Segment names are the base offset in 20 decimal digits, so they sort by
 // offset. The last segment is the active one; only it is appended to.
@@ -43,7 +45,9 @@
 // batchLength counts the bytes after itself (whole batch = batchLength+12).
 // magic is 2. crc is CRC-32C (Castagnoli) over attributes … end of records.
 // A batch holds offsets baseOffset … baseOffset+lastOffsetDelta. Batches in
-// a log have strictly increasing offsets; storage writes them contiguously.
+// a log have strictly increasing offsets; Append writes them contiguously,
+// and a cleaner's swap (swap.go) leaves gaps: offsets never change, so a
+// segment may end before the next begins, or hold no batch at all.
 // A segment is at most 4 GiB-1 bytes and its offsets span at most 2^31, so
 // index entries fit 32-bit fields.
 //
@@ -87,6 +91,7 @@
 //	log start offset (2): offset int64
 //	high watermark (3):   offset int64
 //	leader epochs (4):    count uint32 | count × (epoch int32 | startOffset int64)
+//	cleaner offset (5):   offset int64
 //
 // A checkpoint is replaced atomically: write name.tmp, fsync, rename over
 // name, fsync the directory. Evolution rules are in docs/storage-format.md:
@@ -102,8 +107,19 @@
 // them after a clean Close); it checks every other batch's length, magic,
 // offsets and CRC and cuts the log at the first bad one (recovery.go).
 //
+// # Log compaction
+//
+// Storage does not compact: it gives a cleaner (internal/compact, which
+// decodes records) what it needs — the sealed segments to read
+// (sealed.go), a Cleaned segment to write and an atomic, crash-safe swap
+// of consecutive sealed segments for it (swap.go, the protocol drawn
+// there and in docs/storage-format.md), and the cleaner checkpoint
+// (cleanpoint.go). Config carries cleanup.policy: time and size retention
+// delete only with CleanupDelete.
+//
 // # Concurrency
 //
 // Lock order is documented at the top of log.go. Segments are reference
-// counted so retention and truncation never close a file under a reader.
+// counted so retention, truncation and swaps never close a file under a
+// reader.
 package storage

@@ -6,7 +6,8 @@ package storage
 //
 //   - writeMu serializes everything that changes the set of batches or
 //     segments: Append's write, roll, TruncateTo, retention and
-//     DeleteRecordsBefore, Close. It is held across the write(2) of one
+//     DeleteRecordsBefore, a cleaner's segment swap (its renames and
+//     directory fsyncs only; the cleaned files are written before), Close. It is held across the write(2) of one
 //     batch, never across a group-commit fsync.
 //   - checkpointFile.mu (one per checkpoint file) serializes writes of that
 //     file; the payload is computed under it, reading state under mu.
@@ -64,6 +65,10 @@ type Log struct {
 	ckStart    checkpointFile
 	ckHW       checkpointFile
 	ckEpoch    checkpointFile
+	ckCleaner  checkpointFile
+	// cleanerOffset is the first offset a cleaner has not cleaned, -1
+	// when none was recorded (cleanpoint.go).
+	cleanerOffset atomic.Int64
 
 	flusherStop chan struct{}
 	flusherKick chan struct{}
@@ -101,6 +106,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l.ckStart = checkpointFile{fs: l.fs, dir: dir, name: startOffsetFile, kind: kindStartOffset}
 	l.ckHW = checkpointFile{fs: l.fs, dir: dir, name: highWatermarkFile, kind: kindHighWatermark}
 	l.ckEpoch = checkpointFile{fs: l.fs, dir: dir, name: leaderEpochFile, kind: kindLeaderEpoch}
+	l.ckCleaner = checkpointFile{fs: l.fs, dir: dir, name: cleanerOffsetFile, kind: kindCleanerOffset}
 	l.bufPool.New = func() any { b := make([]byte, scanWindow); return &b }
 	if err := l.recover(); err != nil {
 		l.mu.Lock()

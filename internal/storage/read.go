@@ -93,9 +93,10 @@ func (l *Log) Read(offset int64, maxBytes int, upTo int64) (Slice, error) {
 		return Slice{}, nil
 	}
 	i := max(l.findSegment(offset), 0)
-	// A segment can end before the next one starts (gaps left by
-	// truncation or, later, compaction): move on to the one holding data.
-	for i+1 < len(l.segs) && l.segs[i].next <= offset {
+	// A segment can end before the next one starts, or hold nothing at
+	// all (gaps left by truncation or compaction): move on to the one
+	// holding data.
+	for i+1 < len(l.segs) && (l.segs[i].next <= offset || l.segs[i].size == 0) {
 		i++
 	}
 	seg := l.segs[i]

@@ -39,10 +39,16 @@ func (l *Log) recover() error {
 	if err := l.fs.SyncDir(filepath.Dir(filepath.Clean(l.dir))); err != nil {
 		return err
 	}
+	// An interrupted segment swap is finished first: from its .swap files
+	// on, the cleaned segment is the truth (swap.go).
+	if err := l.finishSwaps(); err != nil {
+		return err
+	}
 	bases, err := l.cleanDir()
 	if err != nil {
 		return err
 	}
+	l.loadCleanerOffset()
 
 	rp, rpErr := l.loadRecoveryPoint()
 	startCk, haveStart, err := l.loadStart()
@@ -212,8 +218,9 @@ func (l *Log) recover() error {
 }
 
 // cleanDir removes leftovers of interrupted operations (*.tmp checkpoints,
-// *.deleted segments, index files without a log) and returns the base
-// offsets of the segments, sorted.
+// *.deleted segments, *.cleaned files of an unfinished clean, index
+// files without a log) and returns the base offsets of the segments,
+// sorted.
 func (l *Log) cleanDir() ([]int64, error) {
 	entries, err := l.fs.ReadDir(l.dir)
 	if err != nil {
@@ -227,7 +234,7 @@ func (l *Log) cleanDir() ([]int64, error) {
 		if e.IsDir() {
 			continue
 		}
-		if strings.HasSuffix(name, tmpSuffix) || strings.HasSuffix(name, deletedSuffix) {
+		if strings.HasSuffix(name, tmpSuffix) || strings.HasSuffix(name, deletedSuffix) || strings.HasSuffix(name, cleanedSuffix) || isSwapIndex(name) {
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
 				return nil, err
 			}

@@ -14,6 +14,11 @@ import (
 //   - start offset: a segment wholly below StartOffset (after
 //     DeleteRecordsBefore).
 //
+// Time and size apply only when Cleanup has CleanupDelete: a compact-only
+// log keeps every segment, since its readers expect the latest value of
+// every key to stay (the cleaner removes what is superseded). A sealed
+// segment a cleaner left empty goes with the segments after it.
+//
 // Only a prefix of the log is deleted, and never the active segment: when
 // the active segment is itself expired by time and not empty it is rolled
 // first, as Kafka does, so an idle topic still ages out. StartOffset then
@@ -25,12 +30,13 @@ import (
 func (l *Log) EnforceRetention() (int, error) {
 	cfg := l.cfg.Load()
 	now := l.now().UnixMilli()
+	byPolicy := cfg.Cleanup.Delete()
 	return l.deletePrefix(func(s *segment, sizeAfter int64, start int64, active bool) (del, roll bool) {
-		if s.size == 0 {
+		if s.size == 0 && active {
 			return false, false
 		}
-		expired := cfg.RetentionAge >= 0 && s.maxTS < now-cfg.RetentionAge.Milliseconds()
-		oversize := cfg.RetentionBytes >= 0 && sizeAfter >= cfg.RetentionBytes
+		expired := byPolicy && cfg.RetentionAge >= 0 && s.maxTS < now-cfg.RetentionAge.Milliseconds()
+		oversize := byPolicy && cfg.RetentionBytes >= 0 && sizeAfter >= cfg.RetentionBytes
 		belowStart := s.next <= start
 		if active {
 			return expired, expired
@@ -78,7 +84,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 		}
 	}
 	_, err := l.deletePrefix(func(s *segment, _ int64, start int64, active bool) (bool, bool) {
-		return !active && s.size > 0 && s.next <= start, false
+		return !active && s.next <= start, false
 	})
 	return err
 }
