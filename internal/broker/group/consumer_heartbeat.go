@@ -210,7 +210,7 @@ func (m *machine) consumerHeartbeatGroup(g *group, now time.Time, r ConsumerHear
 	full := r.RebalanceTimeoutMs != -1 && (r.SubscribedTopics != nil || r.SubscribedRegex != nil) && r.Owned != nil
 	if joining || full || !next.assigned.equal(old.assigned) {
 		resp.HasAssignment = true
-		resp.Assignment = m.topicPartitions(next.assigned)
+		resp.Assignment = idPartitions(next.assigned)
 	}
 	return resp, nil
 }
@@ -316,15 +316,23 @@ func (m *machine) updateTargets(g *group, e *effects) {
 	m.cfg.Logger.Info("computed a new target assignment", "group", g.id, "epoch", cg.epoch, "assignor", name, "members", len(cg.members))
 }
 
-// topicPartitions lists an assignment for an answer, with topic names.
-func (m *machine) topicPartitions(a assignment) []TopicPartitions {
+// idPartitions lists an assignment for a heartbeat answer, which names
+// topics by id only.
+func idPartitions(a assignment) []TopicPartitions {
 	out := make([]TopicPartitions, 0, len(a))
 	for _, t := range a.topics() {
-		tp := TopicPartitions{TopicID: t, Partitions: slices.Clone(a[t])}
-		if meta, ok := m.topics().TopicByID(t); ok {
-			tp.Topic = meta.Name
+		out = append(out, TopicPartitions{TopicID: t, Partitions: slices.Clone(a[t])})
+	}
+	return out
+}
+
+// topicPartitions lists an assignment with topic names, for descriptions.
+func (m *machine) topicPartitions(a assignment) []TopicPartitions {
+	out := idPartitions(a)
+	for i := range out {
+		if meta, ok := m.topics().TopicByID(out[i].TopicID); ok {
+			out[i].Topic = meta.Name
 		}
-		out = append(out, tp)
 	}
 	return out
 }
