@@ -96,3 +96,6 @@ func (e *kafkaError) Unwrap() error { return e.sentinel }
 func errorf(sentinel error, format string, args ...any) error {
 	return &kafkaError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
 }
+
+// KafkaMessage is the message the Kafka adapter sends as ErrorMessage.
+func (e *kafkaError) KafkaMessage() string { return e.msg }
