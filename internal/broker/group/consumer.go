@@ -216,6 +216,9 @@ type consumerGroup struct {
 	// dirty is set when records of the group failed to persist: the next
 	// event rewrites the whole group so the journal catches up.
 	dirty bool
+	// names caches subscribedNames (nil: to compute again), which every
+	// heartbeat needs and which changes only with subscriptions.
+	names []string
 }
 
 func newConsumerGroup() *consumerGroup {
@@ -264,6 +267,9 @@ func (cg *consumerGroup) setMember(m *consumerMember) {
 			delete(cg.static, old.instanceID)
 		}
 	}
+	if old := cg.members[m.id]; old == nil || !slices.Equal(old.subscribedTopics, m.subscribedTopics) || old.subscribedRegex != m.subscribedRegex {
+		cg.names = nil
+	}
 	cg.members[m.id] = m
 	if m.instanceID != "" {
 		cg.static[m.instanceID] = m.id
@@ -280,6 +286,7 @@ func (cg *consumerGroup) removeMember(id string) {
 	cg.disown(m)
 	delete(cg.members, id)
 	delete(cg.targets, id)
+	cg.names = nil
 	if m.instanceID != "" && cg.static[m.instanceID] == id {
 		delete(cg.static, m.instanceID)
 	}
@@ -308,6 +315,9 @@ func (cg *consumerGroup) ownerEpoch(t [16]byte, p int32) int32 {
 // subscribedNames is every topic name some member subscribes to, by name
 // or through a resolved regular expression, sorted.
 func (cg *consumerGroup) subscribedNames() []string {
+	if cg.names != nil {
+		return cg.names
+	}
 	set := map[string]bool{}
 	for _, m := range cg.members {
 		for _, t := range m.subscribedTopics {
@@ -319,7 +329,8 @@ func (cg *consumerGroup) subscribedNames() []string {
 			}
 		}
 	}
-	return sortedKeys(set)
+	cg.names = sortedKeys(set)
+	return cg.names
 }
 
 // memberTopics is the set of topic names the member subscribes to, by
@@ -356,13 +367,28 @@ func (cg *consumerGroup) preferredAssignor(def string) string {
 	return best
 }
 
-// earliest offers the consumer members' deadlines to consider.
+// earliest offers the earliest consumer member deadline to consider; ties
+// go to the session deadline, then to the smaller member id, so firing
+// order is deterministic without sorting the members at every event.
 func (cg *consumerGroup) earliest(consider func(time.Time, timerKind, string)) {
-	for _, id := range cg.memberIDs() {
-		m := cg.members[id]
-		consider(m.sessionDeadline, timerConsumerSession, id)
-		consider(m.revokeDeadline, timerConsumerRevoke, id)
+	var (
+		at   time.Time
+		kind timerKind
+		who  string
+	)
+	offer := func(t time.Time, k timerKind, id string) {
+		if t.IsZero() {
+			return
+		}
+		if at.IsZero() || t.Before(at) || t.Equal(at) && (k < kind || k == kind && id < who) {
+			at, kind, who = t, k, id
+		}
 	}
+	for id, m := range cg.members {
+		offer(m.sessionDeadline, timerConsumerSession, id)
+		offer(m.revokeDeadline, timerConsumerRevoke, id)
+	}
+	consider(at, kind, who)
 }
 
 // Consumer members' deadlines; the values follow the classic ones of

@@ -69,6 +69,7 @@ func (m *machine) refreshRegexes(cg *consumerGroup, now time.Time, allowed func(
 		slices.Sort(matched)
 		if !ok || !slices.Equal(old.topics, matched) {
 			changed = true
+			cg.names = nil
 		}
 		cg.regexes[re] = resolvedRegex{topics: matched, resolved: now}
 	}
@@ -130,6 +131,7 @@ func (cg *consumerGroup) forgetUnsubscribedRegexes() map[string]bool {
 	for re := range cg.regexes {
 		if !subscribed[re] {
 			delete(cg.regexes, re)
+			cg.names = nil
 		}
 	}
 	return subscribed
