@@ -201,6 +201,7 @@ func Open(cfg Config) (_ *Broker, err error) {
 	}
 	b.groupLog = gl
 	gcfg := cfg.Group
+	gcfg.Topics = groupTopics{b}
 	if gcfg.Logger == nil {
 		gcfg.Logger = cfg.Logger.With("component", "group")
 	}

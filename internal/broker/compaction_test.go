@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ternmq/tern/internal/broker/group"
+	"github.com/ternmq/tern/internal/broker/txn"
 	"github.com/ternmq/tern/internal/message"
 	"github.com/ternmq/tern/internal/storage"
 )
@@ -150,7 +151,7 @@ func TestGroupLogIsCompacted(t *testing.T) {
 	if after := b.groupLog.Size(); after >= before/4 {
 		t.Fatalf("group log %d bytes after cleaning, %d before", after, before)
 	}
-	if st := b.CleanerStats(); st.Passes != 1 || len(st.Logs) != 1 || st.Logs[0].Log != groupsDirName || st.BytesRead <= st.BytesWritten {
+	if st := b.CleanerStats(); st.Passes != 1 || len(st.Logs) != 2 || st.Logs[0].Log != groupsDirName || st.BytesRead <= st.BytesWritten {
 		t.Fatalf("cleaner stats %+v", st)
 	}
 	if err := b.Close(); err != nil {
@@ -228,5 +229,65 @@ func TestIdempotenceSurvivesCompaction(t *testing.T) {
 	}
 	if _, _, err := b.Produce(ctx, "idem", 0, batch(5, 7, "a")); !errors.Is(err, ErrOutOfOrderSequence) {
 		t.Fatalf("out-of-order sequence after compaction: %v", err)
+	}
+}
+
+// TestTransactionLogIsCompacted runs many transactions of a few ids,
+// cleans the transaction log and restarts: the log shrinks to about one
+// record per id, and the replayed coordinator knows each id's last state.
+func TestTransactionLogIsCompacted(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *Broker {
+		b, err := Open(Config{DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
+			MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), Cleaner: CleanerConfig{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := open()
+	if s := b.txnLog.Config(); !s.Cleanup.Compact() {
+		t.Fatalf("transaction log config %+v", s)
+	}
+	cfg := b.txnLog.Config()
+	cfg.SegmentBytes = 2048
+	b.txnLog.SetConfig(cfg)
+	ctx := context.Background()
+	if _, err := b.CreateTopic(ctx, CreateTopicRequest{Name: "t", Partitions: 1, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	epochs := map[string]int16{}
+	for range 30 {
+		for _, id := range []string{"a", "b"} {
+			pid, epoch, err := b.Txns.InitProducerID(ctx, id, 60000, -1, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Txns.AddPartitions(ctx, id, pid, epoch, []txn.Partition{{Topic: "t", Partition: 0}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Txns.EndTxn(ctx, id, pid, epoch, true); err != nil {
+				t.Fatal(err)
+			}
+			epochs[id] = epoch
+		}
+	}
+	before := b.txnLog.Size()
+	if _, err := b.CompactNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := b.txnLog.Size(); after >= before/4 {
+		t.Fatalf("transaction log %d bytes after cleaning, %d before", after, before)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = open()
+	defer b.Close()
+	d, errs := b.Txns.Describe([]string{"a", "b"})
+	for i, id := range []string{"a", "b"} {
+		if errs[i] != nil || d[i].State != txn.CompleteCommit || d[i].ProducerEpoch != epochs[id] {
+			t.Fatalf("%s after compaction and restart: %+v %v, want CompleteCommit at epoch %d", id, d[i], errs[i], epochs[id])
+		}
 	}
 }

@@ -85,3 +85,40 @@ func (j *groupJournal) Replay(fn func(group.JournalRecord) error) error {
 		return fn(group.JournalRecord{Key: r.Key, Value: r.Value})
 	})
 }
+
+// groupTopics is the catalog as consumer groups (KIP-848) read it to
+// resolve subscriptions and assign partitions. The coordinator calls it
+// with its own lock held, so the lock order is group Coordinator → Broker.mu
+// (read); the broker never calls the coordinator with Broker.mu held.
+type groupTopics struct{ b *Broker }
+
+func (g groupTopics) TopicByName(name string) (group.TopicMeta, bool) {
+	g.b.mu.RLock()
+	defer g.b.mu.RUnlock()
+	t, ok := g.b.topics[name]
+	if !ok {
+		return group.TopicMeta{}, false
+	}
+	return group.TopicMeta{Name: t.Name, ID: t.ID, Partitions: int32(len(t.partitions))}, true
+}
+
+func (g groupTopics) TopicByID(id [16]byte) (group.TopicMeta, bool) {
+	g.b.mu.RLock()
+	defer g.b.mu.RUnlock()
+	for _, t := range g.b.topics {
+		if t.ID == id {
+			return group.TopicMeta{Name: t.Name, ID: t.ID, Partitions: int32(len(t.partitions))}, true
+		}
+	}
+	return group.TopicMeta{}, false
+}
+
+func (g groupTopics) TopicNames() []string {
+	g.b.mu.RLock()
+	defer g.b.mu.RUnlock()
+	names := make([]string, 0, len(g.b.topics))
+	for name := range g.b.topics {
+		names = append(names, name)
+	}
+	return names
+}

@@ -245,6 +245,12 @@ type GroupConfig struct {
 	MaxSessionTimeout     time.Duration // group.max.session.timeout.ms
 	InitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
 	MaxSize               int           // group.max.size; 0 unlimited
+
+	// Consumer-protocol groups (KIP-848).
+	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
+	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
+	ConsumerMaxSize           int           // group.consumer.max.size; 0 unlimited
+	ConsumerAssignors         []string      // group.consumer.assignors: uniform, range; the first is the default
 }
 
 // TxnConfig mirrors Kafka's transaction coordinator settings.
@@ -286,6 +292,10 @@ func Default() Config {
 			MinSessionTimeout:     6 * time.Second,
 			MaxSessionTimeout:     30 * time.Minute,
 			InitialRebalanceDelay: 3 * time.Second,
+
+			ConsumerSessionTimeout:    45 * time.Second,
+			ConsumerHeartbeatInterval: 5 * time.Second,
+			ConsumerAssignors:         []string{"uniform", "range"},
 		},
 		Authorizer:             "none",
 		AMQP:                   AMQPLimits{ChannelMax: 2047, FrameMax: 131072, MaxMessageSize: 128 << 20},
@@ -380,6 +390,20 @@ func (c Config) Validate() error {
 	}
 	if c.Group.InitialRebalanceDelay < 0 {
 		bad("group.initial_rebalance_delay must not be negative")
+	}
+	if c.Group.ConsumerHeartbeatInterval <= 0 || c.Group.ConsumerSessionTimeout <= c.Group.ConsumerHeartbeatInterval {
+		bad("group.consumer.heartbeat.interval must be positive and below group.consumer.session.timeout")
+	}
+	if c.Group.ConsumerMaxSize < 0 {
+		bad("group.consumer.max.size must not be negative")
+	}
+	if len(c.Group.ConsumerAssignors) == 0 {
+		bad("group.consumer.assignors must name at least one assignor (uniform, range)")
+	}
+	for _, a := range c.Group.ConsumerAssignors {
+		if a != "uniform" && a != "range" {
+			bad("group.consumer.assignors: unknown assignor %q (uniform, range)", a)
+		}
 	}
 	switch c.Authorizer {
 	case "none", "acl":

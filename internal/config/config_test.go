@@ -243,3 +243,36 @@ func TestAMQPLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestConsumerGroupSettings(t *testing.T) {
+	d := Default().Group
+	if d.ConsumerSessionTimeout != 45*time.Second || d.ConsumerHeartbeatInterval != 5*time.Second ||
+		!slices.Equal(d.ConsumerAssignors, []string{"uniform", "range"}) {
+		t.Fatalf("defaults %+v, want Kafka's 45s, 5s, uniform,range", d)
+	}
+	c, err := Load([]string{"--group.consumer.heartbeat.interval", "200ms", "--group.consumer.assignors", "range,uniform"},
+		[]string{"TERN_GROUP_CONSUMER_SESSION_TIMEOUT=3s", "TERN_GROUP_CONSUMER_MAX_SIZE=7"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Group; g.ConsumerHeartbeatInterval != 200*time.Millisecond || g.ConsumerSessionTimeout != 3*time.Second ||
+		g.ConsumerMaxSize != 7 || !slices.Equal(g.ConsumerAssignors, []string{"range", "uniform"}) {
+		t.Fatalf("loaded %+v", g)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*GroupConfig)
+		want string
+	}{
+		{"interval above session", func(g *GroupConfig) { g.ConsumerHeartbeatInterval = time.Minute }, "group.consumer.heartbeat.interval"},
+		{"negative size", func(g *GroupConfig) { g.ConsumerMaxSize = -1 }, "group.consumer.max.size"},
+		{"unknown assignor", func(g *GroupConfig) { g.ConsumerAssignors = []string{"sticky"} }, `unknown assignor "sticky"`},
+		{"no assignor", func(g *GroupConfig) { g.ConsumerAssignors = nil }, "at least one assignor"},
+	} {
+		c := Default()
+		tc.mod(&c.Group)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v does not mention %s", tc.name, err, tc.want)
+		}
+	}
+}

@@ -1,18 +1,24 @@
 package kafka
 
 import (
+	"errors"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ternmq/tern/internal/broker/group"
 )
 
-// OffsetCommit, versions 2-8.
+// OffsetCommit, versions 2-9.
 //
 // Offsets are validated against the group's generation and member (a
 // commit with generation -1 and no member is a "simple" commit, allowed
 // only for groups without members) and made durable in the group log
-// before the answer. Partitions of unknown topics get
+// before the answer. In a consumer-protocol group (KIP-848) Generation is
+// the member epoch: STALE_MEMBER_EPOCH when it is not the member's
+// current one, UNSUPPORTED_VERSION below v9 (as Kafka requires of such
+// members); v9+ answers GROUP_ID_NOT_FOUND for a generation of a group
+// that does not exist, older versions ILLEGAL_GENERATION. Partitions of unknown topics get
 // UNKNOWN_TOPIC_OR_PARTITION and are not stored. RetentionTimeMillis
 // (v2-v4) is ignored: offsets live as long as the group. The commit is
 // applied on the connection's reader, in request order.
@@ -72,7 +78,16 @@ func (c *conn) handleOffsetCommit(r *request) {
 	// be applied in the order sent, or an older offset could win.
 	func() {
 		if len(commits) > 0 {
-			gerr, perrs := c.s.broker.Groups.CommitOffsets(c.ctx, req.Group, req.MemberID, deref(req.InstanceID), req.Generation, commits)
+			var gerr error
+			var perrs []error
+			if r.version < 9 && req.MemberID != "" && c.s.broker.Groups.UsesConsumerProtocol(req.Group, req.MemberID) {
+				gerr = group.ErrUnsupportedVersion
+			} else {
+				gerr, perrs = c.s.broker.Groups.CommitOffsets(c.ctx, req.Group, req.MemberID, deref(req.InstanceID), req.Generation, commits)
+			}
+			if r.version >= 9 && errors.Is(gerr, group.ErrNoGroupForGeneration) {
+				gerr = group.ErrGroupIDNotFound
+			}
 			for i, rp := range slots {
 				switch {
 				case gerr != nil:

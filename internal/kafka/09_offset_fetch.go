@@ -10,14 +10,17 @@ import (
 	"github.com/ternmq/tern/internal/broker"
 )
 
-// OffsetFetch, versions 1-8.
+// OffsetFetch, versions 1-9.
 //
 // Committed offsets of a group (-1 where none); a nil topic list (v2+)
 // means every committed partition. v8+ asks for several groups at once;
 // older versions are answered from the same per-group result, moved into
-// the pre-v8 layout. RequireStable (v7+, KIP-447): a partition for which an
-// open transaction holds an offset not yet committed answers
-// UNSTABLE_OFFSET_COMMIT, and the client asks again.
+// the pre-v8 layout. v9 may name the member asking (KIP-848): in a
+// consumer-protocol group it must exist (UNKNOWN_MEMBER_ID) and send its
+// current member epoch (STALE_MEMBER_EPOCH); classic groups ignore it.
+// RequireStable (v7+, KIP-447): a partition for which an open transaction
+// holds an offset not yet committed answers UNSTABLE_OFFSET_COMMIT, and
+// the client asks again.
 //
 // Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED; before v2, which
 // has no group error, on every partition asked for). Asked-for topics
@@ -36,7 +39,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 					topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 				}
 			}
-			resp.Groups = append(resp.Groups, c.groupOffsets(az, g.Group, topics, req.RequireStable))
+			resp.Groups = append(resp.Groups, c.groupOffsets(az, g.Group, deref(g.MemberID), g.MemberEpoch, topics, req.RequireStable))
 		}
 		r.respond(resp)
 		return
@@ -48,7 +51,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 			topics[t.Topic] = append(topics[t.Topic], t.Partitions...)
 		}
 	}
-	g := c.groupOffsets(az, req.Group, topics, req.RequireStable)
+	g := c.groupOffsets(az, req.Group, "", -1, topics, req.RequireStable)
 	resp.ErrorCode = g.ErrorCode
 	if r.version < 2 && g.ErrorCode == kerr.GroupAuthorizationFailed.Code {
 		for _, t := range req.Topics {
@@ -74,7 +77,7 @@ func (c *conn) handleOffsetFetch(r *request) {
 // groupOffsets answers one group in the v8+ layout, partitions grouped by
 // topic in the order the coordinator returns them, then the asked-for
 // topics the principal may not see.
-func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[string][]int32, requireStable bool) kmsg.OffsetFetchResponseGroup {
+func (c *conn) groupOffsets(az broker.Authorizer, group, memberID string, memberEpoch int32, topics map[string][]int32, requireStable bool) kmsg.OffsetFetchResponseGroup {
 	rg := kmsg.NewOffsetFetchResponseGroup()
 	rg.Group = group
 	if !az.Allowed(opDescribe, resGroup, group) {
@@ -96,8 +99,11 @@ func (c *conn) groupOffsets(az broker.Authorizer, group string, topics map[strin
 		slices.SortFunc(denied, func(a, b kmsg.OffsetFetchResponseGroupTopic) int { return strings.Compare(a.Topic, b.Topic) })
 		topics = allowed
 	}
-	offsets, err := c.s.broker.Groups.FetchOffsets(group, topics)
+	offsets, err := c.s.broker.Groups.FetchOffsetsAs(group, memberID, memberEpoch, topics)
 	rg.ErrorCode = errCode(err)
+	if err != nil {
+		return rg
+	}
 	byTopic := map[string]int{}
 	for _, o := range offsets {
 		if topics == nil && !az.Allowed(opDescribe, resTopic, o.Topic) {

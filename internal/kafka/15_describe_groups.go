@@ -3,12 +3,16 @@ package kafka
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ternmq/tern/internal/broker/group"
 )
 
-// DescribeGroups, versions 0-5.
+// DescribeGroups, versions 0-6.
 //
-// State, protocol and members of each group; an unknown group is
-// described as Dead with no error, as Kafka does. Each group needs
+// State, protocol and members of each classic group. A group that does
+// not exist, or is a consumer-protocol (KIP-848) group, is described as
+// Kafka 4 does: Dead, and from v6 with GROUP_ID_NOT_FOUND and Kafka's
+// message (ConsumerGroupDescribe describes consumer groups). Each group needs
 // DESCRIBE: otherwise GROUP_AUTHORIZATION_FAILED and nothing else. v3+
 // may ask for the KIP-430 authorized-operations bitfield.
 func (c *conn) handleDescribeGroups(r *request) {
@@ -32,6 +36,18 @@ func (c *conn) handleDescribeGroups(r *request) {
 		}
 		d := descs[0]
 		descs = descs[1:]
+		if d.Err == nil && d.Type != group.GroupTypeClassic {
+			rg.Group, rg.State = g, group.StateDead
+			if r.version >= 6 {
+				msg := "Group " + g + " not found."
+				if d.Type == group.GroupTypeConsumer {
+					msg = "Group " + g + " is not a classic group."
+				}
+				rg.ErrorCode, rg.ErrorMessage = kerr.GroupIDNotFound.Code, &msg
+			}
+			resp.Groups = append(resp.Groups, rg)
+			continue
+		}
 		rg.Group, rg.State, rg.ProtocolType, rg.Protocol = d.Group, d.State, d.ProtocolType, d.Protocol
 		rg.ErrorCode = errCode(d.Err)
 		if req.IncludeAuthorizedOperations && r.version >= 3 {

@@ -342,6 +342,17 @@ func apiCases() []apiCase {
 			}
 			return resp.ErrorCode
 		}, clusterDenied},
+		{"ConsumerGroupHeartbeat", 1, func() kmsg.Request {
+			req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+			req.Group, req.MemberID, req.RebalanceTimeoutMillis = "cg", "m", 30000
+			req.SubscribedTopicNames, req.Topics = []string{"t"}, []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.ConsumerGroupHeartbeatResponse).ErrorCode }, groupDenied},
+		{"ConsumerGroupDescribe", 1, func() kmsg.Request {
+			req := kmsg.NewPtrConsumerGroupDescribeRequest()
+			req.Groups = []string{"cg"}
+			return req
+		}, func(r kmsg.Response) int16 { return r.(*kmsg.ConsumerGroupDescribeResponse).Groups[0].ErrorCode }, groupDenied},
 		{"DescribeUserScramCredentials", 0, func() kmsg.Request { return kmsg.NewPtrDescribeUserSCRAMCredentialsRequest() },
 			func(r kmsg.Response) int16 { return r.(*kmsg.DescribeUserSCRAMCredentialsResponse).ErrorCode }, clusterDenied},
 		{"AlterUserScramCredentials", 0, func() kmsg.Request {

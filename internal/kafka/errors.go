@@ -60,6 +60,13 @@ var errorCodes = []struct {
 	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
 	{group.ErrOffsetMetadataTooLarge, kerr.OffsetMetadataTooLarge},
 	{group.ErrCorruptRecord, kerr.UnknownServerError},
+	{group.ErrFencedMemberEpoch, kerr.FencedMemberEpoch},
+	{group.ErrStaleMemberEpoch, kerr.StaleMemberEpoch},
+	{group.ErrUnreleasedInstanceID, kerr.UnreleasedInstanceID},
+	{group.ErrUnsupportedAssignor, kerr.UnsupportedAssignor},
+	{group.ErrInvalidRequest, kerr.InvalidRequest},
+	{group.ErrInvalidRegularExpression, kerr.InvalidRegularExpression},
+	{group.ErrUnsupportedVersion, kerr.UnsupportedVersion},
 
 	{txn.ErrProducerFenced, kerr.ProducerFenced},
 	{txn.ErrInvalidProducerIDMapping, kerr.InvalidProducerIDMapping},

@@ -24,14 +24,14 @@ func apiTable() []apiSpec {
 		{1, 4, 16, (*conn).handleFetch},
 		{2, 1, 6, (*conn).handleListOffsets},
 		{3, 0, 12, (*conn).handleMetadata},
-		{8, 2, 8, (*conn).handleOffsetCommit},
-		{9, 1, 8, (*conn).handleOffsetFetch},
+		{8, 2, 9, (*conn).handleOffsetCommit},
+		{9, 1, 9, (*conn).handleOffsetFetch},
 		{10, 0, 4, (*conn).handleFindCoordinator},
 		{11, 0, 9, (*conn).handleJoinGroup},
 		{12, 0, 4, (*conn).handleHeartbeat},
 		{13, 0, 5, (*conn).handleLeaveGroup},
 		{14, 0, 5, (*conn).handleSyncGroup},
-		{15, 0, 5, (*conn).handleDescribeGroups},
+		{15, 0, 6, (*conn).handleDescribeGroups},
 		{16, 0, 5, (*conn).handleListGroups},
 		{17, 0, 1, (*conn).handleSASLHandshake},
 		{18, 0, 4, (*conn).handleApiVersions},
@@ -60,6 +60,8 @@ func apiTable() []apiSpec {
 		{60, 0, 1, (*conn).handleDescribeCluster},
 		{65, 0, 0, (*conn).handleDescribeTransactions},
 		{66, 0, 1, (*conn).handleListTransactions},
+		{68, 0, 1, (*conn).handleConsumerGroupHeartbeat},
+		{69, 0, 1, (*conn).handleConsumerGroupDescribe},
 	}
 }
 

@@ -389,6 +389,10 @@ func brokerConfig(cfg config.Config, logger *slog.Logger) (broker.Config, error)
 	gcfg.MaxSessionTimeout = cfg.Group.MaxSessionTimeout
 	gcfg.InitialRebalanceDelay = cfg.Group.InitialRebalanceDelay
 	gcfg.MaxGroupSize = cfg.Group.MaxSize
+	gcfg.ConsumerSessionTimeout = cfg.Group.ConsumerSessionTimeout
+	gcfg.ConsumerHeartbeatInterval = cfg.Group.ConsumerHeartbeatInterval
+	gcfg.ConsumerMaxGroupSize = cfg.Group.ConsumerMaxSize
+	gcfg.ConsumerAssignors = cfg.Group.ConsumerAssignors
 	return broker.Config{
 		DataDir:                cfg.DataDir,
 		NodeID:                 cfg.NodeID,

@@ -110,10 +110,14 @@ type CommittedOffset struct {
 // Protocol and the members' Metadata and Assignment are set only when the
 // group is Stable, and an unknown group is described as State "Dead" with a
 // nil Err.
+//
+// A consumer group (Type GroupTypeConsumer) is described with its
+// consumer-group state and its members' ids, client ids and hosts only;
+// ConsumerDescribe has the rest.
 type Description struct {
-	Group, State, ProtocolType, Protocol string
-	Members                              []MemberDescription
-	Err                                  error
+	Group, Type, State, ProtocolType, Protocol string
+	Members                                    []MemberDescription
+	Err                                        error
 }
 
 // MemberDescription is one member of a Description.
@@ -122,9 +126,10 @@ type MemberDescription struct {
 	Metadata, Assignment                       []byte
 }
 
-// Listing is one group of a ListGroups answer.
+// Listing is one group of a ListGroups answer; Type is GroupTypeClassic
+// or GroupTypeConsumer.
 type Listing struct {
-	Group, ProtocolType, State string
+	Group, Type, ProtocolType, State string
 }
 
 // Group states, spelled as Kafka spells them in DescribeGroups and

@@ -30,6 +30,29 @@ type Config struct {
 	// NewMemberJoinTimeout is how long a new member may wait in a rebalance
 	// before it is dropped (Kafka's fixed 5 minutes). Zero means 5 minutes.
 	NewMemberJoinTimeout time.Duration
+	// ConsumerSessionTimeout is how long a consumer-protocol member may go
+	// without a heartbeat before it is fenced (Kafka
+	// group.consumer.session.timeout.ms, default 45s).
+	ConsumerSessionTimeout time.Duration
+	// ConsumerHeartbeatInterval is the interval consumer-protocol members
+	// are told to heartbeat at (Kafka group.consumer.heartbeat.interval.ms,
+	// default 5s).
+	ConsumerHeartbeatInterval time.Duration
+	// ConsumerMaxGroupSize caps the members of one consumer group (Kafka
+	// group.consumer.max.size); 0 means unlimited.
+	ConsumerMaxGroupSize int
+	// ConsumerAssignors are the server-side assignors members may name,
+	// the first being the default (Kafka group.consumer.assignors, default
+	// uniform, range). Nil means the default.
+	ConsumerAssignors []string
+	// RegexRefreshInterval is how often the regular expressions a group
+	// subscribes to are matched against the catalog again, to find topics
+	// created since (Kafka refreshes them at most every 10 s). Zero means
+	// 10 s.
+	RegexRefreshInterval time.Duration
+	// Topics is the topic catalog consumer groups assign from; nil is an
+	// empty catalog.
+	Topics Topics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NewMemberID generates a member id. It is passed the client id (or the
@@ -49,6 +72,11 @@ func DefaultConfig() Config {
 		InitialRebalanceDelay:  3 * time.Second,
 		MaxOffsetMetadataBytes: 4096,
 		NewMemberJoinTimeout:   5 * time.Minute,
+
+		ConsumerSessionTimeout:    45 * time.Second,
+		ConsumerHeartbeatInterval: 5 * time.Second,
+		ConsumerAssignors:         []string{AssignorUniform, AssignorRange},
+		RegexRefreshInterval:      10 * time.Second,
 	}
 }
 
@@ -67,6 +95,21 @@ func (c Config) Validate() error {
 		return fmt.Errorf("group: MaxOffsetMetadataBytes %d is negative", c.MaxOffsetMetadataBytes)
 	case c.NewMemberJoinTimeout < 0:
 		return fmt.Errorf("group: NewMemberJoinTimeout %v is negative", c.NewMemberJoinTimeout)
+	case c.ConsumerSessionTimeout < 0:
+		return fmt.Errorf("group: ConsumerSessionTimeout %v is negative", c.ConsumerSessionTimeout)
+	case c.ConsumerHeartbeatInterval < 0:
+		return fmt.Errorf("group: ConsumerHeartbeatInterval %v is negative", c.ConsumerHeartbeatInterval)
+	case c.ConsumerSessionTimeout > 0 && c.ConsumerHeartbeatInterval >= c.ConsumerSessionTimeout:
+		return fmt.Errorf("group: ConsumerHeartbeatInterval %v must be below ConsumerSessionTimeout %v", c.ConsumerHeartbeatInterval, c.ConsumerSessionTimeout)
+	case c.ConsumerMaxGroupSize < 0:
+		return fmt.Errorf("group: ConsumerMaxGroupSize %d is negative", c.ConsumerMaxGroupSize)
+	case c.RegexRefreshInterval < 0:
+		return fmt.Errorf("group: RegexRefreshInterval %v is negative", c.RegexRefreshInterval)
+	}
+	for _, a := range c.ConsumerAssignors {
+		if a != AssignorUniform && a != AssignorRange {
+			return fmt.Errorf("group: unknown consumer assignor %q (have %s, %s)", a, AssignorUniform, AssignorRange)
+		}
 	}
 	return nil
 }
@@ -84,6 +127,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NewMemberJoinTimeout == 0 {
 		c.NewMemberJoinTimeout = 5 * time.Minute
+	}
+	if c.ConsumerSessionTimeout == 0 {
+		c.ConsumerSessionTimeout = 45 * time.Second
+	}
+	if c.ConsumerHeartbeatInterval == 0 {
+		c.ConsumerHeartbeatInterval = 5 * time.Second
+	}
+	if len(c.ConsumerAssignors) == 0 {
+		c.ConsumerAssignors = []string{AssignorUniform, AssignorRange}
+	}
+	if c.RegexRefreshInterval == 0 {
+		c.RegexRefreshInterval = 10 * time.Second
 	}
 	return c
 }

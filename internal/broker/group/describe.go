@@ -13,7 +13,10 @@ func (m *machine) describe(name string) Description {
 	if g == nil {
 		return Description{Group: name, State: StateDead}
 	}
-	d := Description{Group: name, State: g.state.String(), ProtocolType: g.protocolType}
+	if g.consumer != nil {
+		return m.describeConsumerAsClassic(g)
+	}
+	d := Description{Group: name, Type: GroupTypeClassic, State: g.state.String(), ProtocolType: g.protocolType}
 	if g.state == stable {
 		d.Protocol = g.protocol
 	}
@@ -37,11 +40,14 @@ func (m *machine) list(states []string) []Listing {
 	out := []Listing{}
 	for _, name := range sortedKeys(m.groups) {
 		g := m.groups[name]
-		st := g.state.String()
+		st, typ := g.state.String(), GroupTypeClassic
+		if g.consumer != nil {
+			st, typ = g.consumer.state(), GroupTypeConsumer
+		}
 		if len(states) > 0 && !slices.ContainsFunc(states, func(s string) bool { return strings.EqualFold(s, st) }) {
 			continue
 		}
-		out = append(out, Listing{Group: name, ProtocolType: g.protocolType, State: st})
+		out = append(out, Listing{Group: name, Type: typ, ProtocolType: g.protocolType, State: st})
 	}
 	return out
 }

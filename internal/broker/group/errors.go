@@ -1,6 +1,9 @@
 package group
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors returned by the coordinator. Each is named for the Kafka
 // error code it stands for; the Kafka adapter maps them to kerr codes in one
@@ -46,8 +49,53 @@ var (
 	// ErrCoordinatorNotAvailable: the coordinator is closed, or the journal
 	// failed to make a change durable. Retriable by the client.
 	ErrCoordinatorNotAvailable = errors.New("group: coordinator not available")
+	// ErrFencedMemberEpoch: a consumer-protocol member's epoch is neither
+	// its current one nor, with a subset of its partitions, its previous
+	// one; it must abandon its partitions and rejoin (epoch 0).
+	ErrFencedMemberEpoch = errors.New("group: fenced member epoch")
+	// ErrStaleMemberEpoch: an offset commit or fetch carries a member epoch
+	// other than the member's current one.
+	ErrStaleMemberEpoch = errors.New("group: stale member epoch")
+	// ErrUnreleasedInstanceID: a static member joins with an instance id
+	// another member still holds (that member has not left with epoch -2).
+	ErrUnreleasedInstanceID = errors.New("group: unreleased instance id")
+	// ErrUnsupportedAssignor: the server assignor asked for is not one of
+	// Config.ConsumerAssignors.
+	ErrUnsupportedAssignor = errors.New("group: unsupported assignor")
+	// ErrInvalidRequest: a ConsumerGroupHeartbeat breaks the protocol's
+	// rules (empty member id from v1, missing fields when joining, ...).
+	ErrInvalidRequest = errors.New("group: invalid request")
+	// ErrInvalidRegularExpression: SubscribedTopicRegex does not compile.
+	ErrInvalidRegularExpression = errors.New("group: invalid regular expression")
+	// ErrUnsupportedVersion: a consumer-protocol member commits offsets
+	// with an OffsetCommit version below 9.
+	ErrUnsupportedVersion = errors.New("group: unsupported version")
+	// ErrNoGroupForGeneration: an offset commit with a generation or member
+	// epoch for a group that does not exist. It is an
+	// ErrIllegalGeneration; OffsetCommit v9+ reports it as
+	// GROUP_ID_NOT_FOUND.
+	ErrNoGroupForGeneration = fmt.Errorf("%w (no such group)", ErrIllegalGeneration)
 	// ErrCorruptRecord: Replay produced a record the coordinator cannot
 	// decode (unknown key or value version, truncated fields). Returned by
 	// NewCoordinator; never sent to clients.
 	ErrCorruptRecord = errors.New("group: corrupt journal record")
 )
+
+// kafkaError is a sentinel with Kafka's error message for this occurrence:
+// Error returns the message alone, so the adapter can send it as the
+// response's ErrorMessage, and errors.Is finds the sentinel.
+type kafkaError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *kafkaError) Error() string { return e.msg }
+func (e *kafkaError) Unwrap() error { return e.sentinel }
+
+// errorf makes a kafkaError.
+func errorf(sentinel error, format string, args ...any) error {
+	return &kafkaError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
+}
+
+// KafkaMessage is the message the Kafka adapter sends as ErrorMessage.
+func (e *kafkaError) KafkaMessage() string { return e.msg }

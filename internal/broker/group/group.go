@@ -138,6 +138,9 @@ type group struct {
 	// persisted is true once a group metadata record has been written (or
 	// replayed) and not tombstoned.
 	persisted bool
+	// consumer is set for a consumer-protocol (KIP-848) group, whose
+	// classic fields stay unused (consumer.go).
+	consumer *consumerGroup
 }
 
 func newGroup(id string) *group {
@@ -160,7 +163,8 @@ func (g *group) transition(s state, now time.Time) {
 // vacant reports whether the group holds nothing worth keeping.
 func (g *group) vacant() bool {
 	return g.state == empty && len(g.members) == 0 && len(g.pending) == 0 &&
-		len(g.offsets) == 0 && len(g.inflight) == 0 && !g.persisted
+		len(g.offsets) == 0 && len(g.inflight) == 0 && !g.persisted &&
+		(g.consumer == nil || g.consumer.epoch == 0 && len(g.consumer.members) == 0)
 }
 
 // addMember adds m in join order; the first member becomes leader.

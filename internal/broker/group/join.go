@@ -30,6 +30,13 @@ func (m *machine) join(now time.Time, req reqID, r JoinRequest) effects {
 		m.groups[r.Group] = g
 	}
 	m.begin(g, now, &e)
+	if g.consumer != nil {
+		if err := m.classicJoinConsumerGroup(g, r.MemberID, &e); err != nil {
+			e.join(req, JoinResponse{Err: err})
+			m.end(g, now, &e)
+			return e
+		}
+	}
 	switch {
 	case !m.acceptJoining(g, r.MemberID):
 		if mem := g.members[r.MemberID]; mem != nil {

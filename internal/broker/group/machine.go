@@ -142,6 +142,9 @@ func (g *group) earliest() (time.Time, timerKind, string) {
 	for _, id := range ids {
 		consider(g.pending[id], timerPending, id)
 	}
+	if g.consumer != nil {
+		g.consumer.earliest(consider)
+	}
 	return at, kind, who
 }
 
@@ -171,6 +174,8 @@ func (m *machine) expire(g *group, now time.Time, e *effects) {
 			delete(g.pending, id)
 			m.cfg.Logger.Info("pending member expired", "group", g.id, "member", id)
 			m.maybeCompleteJoin(g, at, e)
+		default:
+			m.onConsumerDeadline(g, kind, id, at, e)
 		}
 	}
 }
@@ -229,6 +234,9 @@ func (m *machine) persistFailed(name string, gen int32, now time.Time) effects {
 	var e effects
 	g := m.groups[name]
 	m.begin(g, now, &e)
+	if g != nil && g.consumer != nil {
+		m.consumerPersistFailed(g)
+	}
 	if g != nil && g.generation == gen && (g.state == stable || g.state == completingRebalance) {
 		m.cfg.Logger.Warn("group metadata not persisted, rebalancing", "group", name, "generation", gen)
 		m.prepareRebalance(g, now, &e)

@@ -27,7 +27,7 @@ func (m *machine) commit(now time.Time, name, memberID, instanceID string, gener
 		if generation >= 0 {
 			// Not a simple (generation -1) commit: a stale generation of a
 			// group that no longer exists.
-			return ErrIllegalGeneration, nil, nil, e
+			return ErrNoGroupForGeneration, nil, nil, e
 		}
 		g, created = newGroup(name), true
 		g.stateTime = now
@@ -62,6 +62,9 @@ func (m *machine) commit(now time.Time, name, memberID, instanceID string, gener
 }
 
 func (m *machine) validateCommit(g *group, now time.Time, memberID, instanceID string, generation int32) error {
+	if g.consumer != nil {
+		return validateConsumerCommit(g, memberID, generation)
+	}
 	if generation >= 0 || memberID != "" || instanceID != "" {
 		mem := g.members[memberID]
 		switch {
@@ -166,6 +169,8 @@ func (m *machine) deleteGroupOffsets(g *group, now time.Time, topics map[string]
 	switch {
 	case g.state == dead:
 		return ErrGroupIDNotFound, nil
+	case g.consumer != nil:
+		subscribed = g.consumer.subscribedTopicSet()
 	case g.state == empty:
 	case g.protocolType == "consumer":
 		var ok bool
@@ -193,7 +198,8 @@ func (m *machine) deleteGroupOffsets(g *group, now time.Time, topics map[string]
 	}
 	// An empty group left with no offsets is gone (Kafka's
 	// cleanupGroupMetadata).
-	if g.state == empty && len(g.members) == 0 && len(g.offsets) == 0 && len(g.inflight) == 0 && len(g.pending) == 0 {
+	if g.state == empty && len(g.members) == 0 && len(g.offsets) == 0 && len(g.inflight) == 0 && len(g.pending) == 0 &&
+		(g.consumer == nil || len(g.consumer.members) == 0) {
 		m.deleteGroup(g, now, e)
 	}
 	return nil, out
@@ -214,6 +220,10 @@ func (m *machine) deleteGroups(now time.Time, names []string) ([]error, effects)
 		case dead:
 			errs[i] = ErrGroupIDNotFound
 		case empty:
+			if g.consumer != nil && len(g.consumer.members) > 0 {
+				errs[i] = ErrNonEmptyGroup
+				break
+			}
 			m.deleteGroup(g, now, &e)
 		default:
 			errs[i] = ErrNonEmptyGroup
@@ -238,7 +248,9 @@ func (m *machine) deleteGroup(g *group, now time.Time, e *effects) {
 	for _, tp := range sortedPartitions(keys) {
 		e.records = append(e.records, JournalRecord{Key: offsetKey(g.id, tp)})
 	}
-	if g.persisted {
+	if g.consumer != nil {
+		e.records = append(e.records, consumerTombstones(g.id, g.consumer)...)
+	} else if g.persisted {
 		e.records = append(e.records, JournalRecord{Key: groupKey(g.id)})
 	}
 	clear(g.offsets)

@@ -185,11 +185,14 @@ func groupRecord(g *group, now time.Time) JournalRecord {
 	return JournalRecord{Key: groupKey(g.id), Value: w.b}
 }
 
-// recordKey is a decoded key: an offset key (isOffset) or a group key.
+// recordKey is a decoded key: an offset key (isOffset), a classic group
+// key, or a consumer group key (consumerKind, see consumer_records.go).
 type recordKey struct {
-	group    string
-	isOffset bool
-	tp       topicPartition
+	group        string
+	isOffset     bool
+	tp           topicPartition
+	consumerKind int16
+	member       string
 }
 
 func decodeKey(b []byte) (recordKey, error) {
@@ -204,7 +207,7 @@ func decodeKey(b []byte) (recordKey, error) {
 	case 2:
 		k.group = r.str()
 	default:
-		if r.err == nil {
+		if r.err == nil && !decodeConsumerKey(v, &r, &k) {
 			return k, fmt.Errorf("%w: unknown key version %d", ErrCorruptRecord, v)
 		}
 	}

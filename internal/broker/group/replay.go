@@ -17,6 +17,9 @@ func (m *machine) load(rec JournalRecord) error {
 		g = newGroup(k.group)
 		m.groups[k.group] = g
 	}
+	if k.consumerKind != 0 {
+		return m.loadConsumer(g, k, rec.Value)
+	}
 	if k.isOffset {
 		if rec.Value == nil {
 			delete(g.offsets, k.tp)
@@ -57,6 +60,9 @@ func (m *machine) load(rec JournalRecord) error {
 // neither members, offsets nor metadata is forgotten.
 func (m *machine) finishLoad(now time.Time) {
 	for name, g := range m.groups {
+		if g.consumer != nil && m.finishConsumerLoad(g, now) {
+			continue
+		}
 		if len(g.members) == 0 {
 			g.state = empty
 			g.protocol, g.leader = "", ""

@@ -52,6 +52,10 @@ type scenarioEnv struct {
 	journal     []JournalRecord
 	failPersist bool
 	out         strings.Builder
+	// cat and clients serve the consumer-group commands
+	// (consumer_scenario_test.go).
+	cat     *testCatalog
+	clients map[string]*simClient
 }
 
 func newScenarioEnv(cfg Config) *scenarioEnv {
@@ -66,6 +70,7 @@ func (e *scenarioEnv) configure(cfg Config) {
 		e.nextID++
 		return prefix + "-" + strconv.Itoa(e.nextID)
 	}
+	cfg.Topics = e.catalog()
 	e.cfg = cfg
 	e.m = newMachine(cfg)
 }
@@ -213,8 +218,11 @@ func (e *scenarioEnv) handle(t *testing.T, d *datadriven.TestData) string {
 			e.dump(e.m.groups[l.Group])
 		}
 	default:
-		d.Fatalf(t, "unknown command %q", d.Cmd)
+		if !e.handleConsumer(t, d) {
+			d.Fatalf(t, "unknown command %q", d.Cmd)
+		}
 	}
+	e.checkConsumerInvariants(t, d)
 	e.transitions(before)
 	if e.out.Len() == 0 {
 		return "ok\n"
@@ -332,15 +340,18 @@ func (e *scenarioEnv) tick(target time.Time) {
 	}
 }
 
-type groupSnap struct {
-	state state
-	gen   int32
-}
+// groupSnap is a group's state and generation (a consumer group's state
+// and epoch), as transitions print them.
+type groupSnap string
 
 func (e *scenarioEnv) snapshot() map[string]groupSnap {
 	s := map[string]groupSnap{}
 	for n, g := range e.m.groups {
-		s[n] = groupSnap{g.state, g.generation}
+		if g.consumer != nil {
+			s[n] = groupSnap(fmt.Sprintf("consumer %s epoch=%d", g.consumer.state(), g.consumer.epoch))
+			continue
+		}
+		s[n] = groupSnap(fmt.Sprintf("%s gen=%d", g.state, g.generation))
 	}
 	return s
 }
@@ -363,11 +374,11 @@ func (e *scenarioEnv) transitions(before map[string]groupSnap) {
 		a, oka := after[n]
 		switch {
 		case !okb:
-			e.printf("group %s: created %s gen=%d\n", n, a.state, a.gen)
+			e.printf("group %s: created %s\n", n, a)
 		case !oka:
 			e.printf("group %s: removed\n", n)
 		case a != b:
-			e.printf("group %s: %s gen=%d -> %s gen=%d\n", n, b.state, b.gen, a.state, a.gen)
+			e.printf("group %s: %s -> %s\n", n, b, a)
 		}
 	}
 }
@@ -383,6 +394,10 @@ func (e *scenarioEnv) describe(d Description) {
 func (e *scenarioEnv) dump(g *group) {
 	if g == nil {
 		e.printf("no such group\n")
+		return
+	}
+	if g.consumer != nil {
+		e.dumpConsumer(g)
 		return
 	}
 	rel := func(t time.Time) string {
@@ -419,6 +434,9 @@ func describeRecord(r JournalRecord) string {
 	k, err := decodeKey(r.Key)
 	if err != nil {
 		return "undecodable key: " + err.Error()
+	}
+	if k.consumerKind != 0 {
+		return describeConsumerRecord(k, r)
 	}
 	if k.isOffset {
 		if r.Value == nil {
@@ -463,6 +481,12 @@ var errNames = []struct {
 	{ErrGroupSubscribedToTopic, "GROUP_SUBSCRIBED_TO_TOPIC"},
 	{ErrOffsetMetadataTooLarge, "OFFSET_METADATA_TOO_LARGE"},
 	{ErrCoordinatorNotAvailable, "COORDINATOR_NOT_AVAILABLE"},
+	{ErrFencedMemberEpoch, "FENCED_MEMBER_EPOCH"},
+	{ErrStaleMemberEpoch, "STALE_MEMBER_EPOCH"},
+	{ErrUnreleasedInstanceID, "UNRELEASED_INSTANCE_ID"},
+	{ErrUnsupportedAssignor, "UNSUPPORTED_ASSIGNOR"},
+	{ErrInvalidRequest, "INVALID_REQUEST"},
+	{ErrInvalidRegularExpression, "INVALID_REGULAR_EXPRESSION"},
 }
 
 func errName(err error) string {

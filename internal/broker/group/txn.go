@@ -21,6 +21,11 @@ func (c *Coordinator) ValidateTxnMember(group, memberID, instanceID string, gene
 		return nil
 	}
 	g := c.m.groups[group]
+	if g != nil && g.consumer != nil {
+		// A consumer-protocol group (KIP-848): the generation is the
+		// member epoch, checked as for OffsetCommit.
+		return validateConsumerCommit(g, memberID, generation)
+	}
 	switch {
 	case g == nil:
 		return ErrIllegalGeneration
