@@ -273,6 +273,14 @@ func TestTransactionStateSurvivesRestart(t *testing.T) {
 }
 
 func TestGroupTransactSessionExactlyOnce(t *testing.T) {
+	t.Run("classic", func(t *testing.T) { groupTransactSession(t) })
+	// KIP-848: TxnOffsetCommit carries the member epoch.
+	t.Run("consumer-protocol", func(t *testing.T) {
+		groupTransactSession(t, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	})
+}
+
+func groupTransactSession(t *testing.T, groupOpts ...kgo.Opt) {
 	b := testbroker.Start(t)
 	ctx := ctxT(t, 90*time.Second)
 	adm := kadm.NewClient(newClient(t, b.Addr))
@@ -290,7 +298,7 @@ func TestGroupTransactSessionExactlyOnce(t *testing.T) {
 	if err := in.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sess, err := kgo.NewGroupTransactSession(
+	sess, err := kgo.NewGroupTransactSession(append([]kgo.Opt{
 		kgo.SeedBrokers(b.Addr),
 		kgo.TransactionalID("tx-eos"),
 		kgo.ConsumerGroup("eos-group"),
@@ -298,7 +306,7 @@ func TestGroupTransactSessionExactlyOnce(t *testing.T) {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DefaultProduceTopic("eos-out"),
-	)
+	}, groupOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,5 +353,14 @@ func TestGroupTransactSessionExactlyOnce(t *testing.T) {
 	}
 	if round < 6 {
 		t.Fatalf("only %d rounds: the aborted rounds were not exercised", round)
+	}
+	wantType := "classic"
+	if len(groupOpts) > 0 {
+		wantType = "consumer"
+	}
+	for _, l := range b.Node().Broker.Groups.List(nil) {
+		if l.Group == "eos-group" && l.Type != wantType {
+			t.Fatalf("eos-group is a %s group, want %s", l.Type, wantType)
+		}
 	}
 }
