@@ -107,19 +107,24 @@ func TestCompactedTopicRefusesKeylessRecords(t *testing.T) {
 	}
 }
 
+// openUncleaned opens a broker on dir whose cleaner runs only on
+// CompactNow.
+func openUncleaned(t *testing.T, dir string) *Broker {
+	t.Helper()
+	b, err := Open(Config{DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
+		MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), Cleaner: CleanerConfig{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestGroupLogIsCompacted commits offsets many times, deletes a group,
 // cleans the consumer offsets log and restarts: the log shrinks to one
 // record per key, and the replayed coordinator has every latest offset.
 func TestGroupLogIsCompacted(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *Broker {
-		b, err := Open(Config{DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
-			MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), Cleaner: CleanerConfig{Disabled: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	open := func() *Broker { return openUncleaned(t, dir) }
 	b := open()
 	if s := b.groupLog.Config(); !s.Cleanup.Compact() || s.SegmentBytes != internalLogSegmentBytes {
 		t.Fatalf("group log config %+v", s)
@@ -181,14 +186,7 @@ func TestGroupLogIsCompacted(t *testing.T) {
 // producer's retry of that batch is still recognised as a duplicate.
 func TestIdempotenceSurvivesCompaction(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *Broker {
-		b, err := Open(Config{DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
-			MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), Cleaner: CleanerConfig{Disabled: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	open := func() *Broker { return openUncleaned(t, dir) }
 	b := open()
 	ctx := context.Background()
 	if _, err := b.CreateTopic(ctx, CreateTopicRequest{Name: "idem", Partitions: 1, ReplicationFactor: 1,
@@ -237,14 +235,7 @@ func TestIdempotenceSurvivesCompaction(t *testing.T) {
 // record per id, and the replayed coordinator knows each id's last state.
 func TestTransactionLogIsCompacted(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *Broker {
-		b, err := Open(Config{DataDir: dir, NodeID: 1, LogDefaults: storage.DefaultConfig(), DefaultPartitions: 1,
-			MaxMessageBytes: 1 << 20, Group: group.DefaultConfig(), Cleaner: CleanerConfig{Disabled: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	open := func() *Broker { return openUncleaned(t, dir) }
 	b := open()
 	if s := b.txnLog.Config(); !s.Cleanup.Compact() {
 		t.Fatalf("transaction log config %+v", s)

@@ -238,15 +238,9 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, group, memberID, instan
 	}
 	gerr, errs, plan, eff := c.m.commit(c.cfg.Now(), group, memberID, instanceID, generation, offsets)
 	c.handle(eff)
-	var done chan error
+	var done <-chan error
 	if plan != nil {
-		done = make(chan error, 1)
-		c.enqueue(plan.records, func(err error) {
-			c.mu.Lock()
-			c.m.applyCommit(plan, err)
-			c.mu.Unlock()
-			done <- err
-		})
+		done = c.persistCommit(plan)
 	}
 	c.mu.Unlock()
 	if gerr != nil || done == nil {
@@ -266,6 +260,19 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, group, memberID, instan
 	case <-ctx.Done():
 		return fmt.Errorf("group: commit not confirmed: %w", ctx.Err()), nil
 	}
+}
+
+// persistCommit queues a commit plan's records, with c.mu held; the
+// channel reports once they are durable and the plan applied.
+func (c *Coordinator) persistCommit(plan *commitPlan) <-chan error {
+	done := make(chan error, 1)
+	c.enqueue(plan.records, func(err error) {
+		c.mu.Lock()
+		c.m.applyCommit(plan, err)
+		c.mu.Unlock()
+		done <- err
+	})
+	return done
 }
 
 // FetchOffsets handles OffsetFetch: the durable committed offsets of the

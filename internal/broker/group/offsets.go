@@ -15,6 +15,16 @@ type commitPlan struct {
 	entries []offsetEntry
 }
 
+// add puts one offset in the plan and counts it in flight for its group.
+func (p *commitPlan) add(o OffsetCommit, now time.Time) {
+	tp := topicPartition{o.Topic, o.Partition}
+	entry := offsetEntry{offset: o.Offset, leaderEpoch: o.LeaderEpoch, metadata: o.Metadata, commitTime: now}
+	p.tps = append(p.tps, tp)
+	p.entries = append(p.entries, entry)
+	p.g.inflight[tp]++
+	p.records = append(p.records, offsetRecord(p.g.id, tp, entry))
+}
+
 // commit is the OffsetCommit validation event (Kafka's
 // validateOffsetCommit + doCommitOffsets). It returns the group-level
 // error (applying to every partition), per-partition errors, and the plan
@@ -47,12 +57,7 @@ func (m *machine) commit(now time.Time, name, memberID, instanceID string, gener
 			errs[i] = ErrOffsetMetadataTooLarge
 			continue
 		}
-		tp := topicPartition{o.Topic, o.Partition}
-		entry := offsetEntry{offset: o.Offset, leaderEpoch: o.LeaderEpoch, metadata: o.Metadata, commitTime: now}
-		plan.tps = append(plan.tps, tp)
-		plan.entries = append(plan.entries, entry)
-		g.inflight[tp]++
-		plan.records = append(plan.records, offsetRecord(name, tp, entry))
+		plan.add(o, now)
 	}
 	if len(plan.tps) == 0 {
 		plan = nil

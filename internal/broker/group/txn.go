@@ -59,20 +59,9 @@ func (c *Coordinator) CommitTxnOffsets(ctx context.Context, group string, offset
 	}
 	plan := &commitPlan{g: g}
 	for _, o := range offsets {
-		tp := topicPartition{o.Topic, o.Partition}
-		entry := offsetEntry{offset: o.Offset, leaderEpoch: o.LeaderEpoch, metadata: o.Metadata, commitTime: now}
-		plan.tps = append(plan.tps, tp)
-		plan.entries = append(plan.entries, entry)
-		g.inflight[tp]++
-		plan.records = append(plan.records, offsetRecord(group, tp, entry))
+		plan.add(o, now)
 	}
-	done := make(chan error, 1)
-	c.enqueue(plan.records, func(err error) {
-		c.mu.Lock()
-		c.m.applyCommit(plan, err)
-		c.mu.Unlock()
-		done <- err
-	})
+	done := c.persistCommit(plan)
 	c.mu.Unlock()
 	select {
 	case err := <-done:
