@@ -235,6 +235,22 @@ func (g *group) fencedStatic(instanceID, memberID string) bool {
 	return ok && owner != memberID
 }
 
+// committer is the classic member committing offsets as memberID (and
+// instanceID) in generation: the checks OffsetCommit and TxnOffsetCommit
+// share.
+func (g *group) committer(memberID, instanceID string, generation int32) (*member, error) {
+	mem := g.members[memberID]
+	switch {
+	case g.fencedStatic(instanceID, memberID):
+		return nil, ErrFencedInstanceID
+	case mem == nil:
+		return nil, ErrUnknownMemberID
+	case generation != g.generation:
+		return nil, ErrIllegalGeneration
+	}
+	return mem, nil
+}
+
 // supportsProtocols reports whether a member (exclude: its own id when it
 // is already a member) with protocolType and protocols may be in the group:
 // the group is empty of other members and the member names a protocol, or

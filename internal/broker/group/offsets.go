@@ -71,14 +71,9 @@ func (m *machine) validateCommit(g *group, now time.Time, memberID, instanceID s
 		return validateConsumerCommit(g, memberID, generation)
 	}
 	if generation >= 0 || memberID != "" || instanceID != "" {
-		mem := g.members[memberID]
-		switch {
-		case g.fencedStatic(instanceID, memberID):
-			return ErrFencedInstanceID
-		case mem == nil:
-			return ErrUnknownMemberID
-		case generation != g.generation:
-			return ErrIllegalGeneration
+		mem, err := g.committer(memberID, instanceID, generation)
+		if err != nil {
+			return err
 		}
 		switch g.state {
 		case completingRebalance:

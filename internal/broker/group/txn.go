@@ -26,17 +26,11 @@ func (c *Coordinator) ValidateTxnMember(group, memberID, instanceID string, gene
 		// member epoch, checked as for OffsetCommit.
 		return validateConsumerCommit(g, memberID, generation)
 	}
-	switch {
-	case g == nil:
-		return ErrIllegalGeneration
-	case g.fencedStatic(instanceID, memberID):
-		return ErrFencedInstanceID
-	case g.members[memberID] == nil:
-		return ErrUnknownMemberID
-	case generation != g.generation:
+	if g == nil {
 		return ErrIllegalGeneration
 	}
-	return nil
+	_, err := g.committer(memberID, instanceID, generation)
+	return err
 }
 
 // CommitTxnOffsets applies the offsets of a committed transaction: they
