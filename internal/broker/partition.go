@@ -51,7 +51,7 @@ func newPartition(topic string, index int32, l *storage.Log, logger *slog.Logger
 	// On one node everything written is ours to serve once durable; the
 	// recovered log end is durable by construction (recovery cut the rest).
 	l.SetHighWatermark(l.EndOffset())
-	ps, txns, err := loadProducerStates(l)
+	ps, txns, err := loadPartitionState(l)
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("%w: producer state of %s-%d: %w", ErrStorage, topic, index, err)

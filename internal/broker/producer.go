@@ -106,10 +106,10 @@ func nextSeq(s int32) int32 {
 	return s + 1
 }
 
-// loadProducerStates rebuilds producer and transaction state from the
+// loadPartitionState rebuilds producer and transaction state from the
 // log. Only batch headers are parsed, except transaction markers, whose
 // one record says commit or abort.
-func loadProducerStates(l *storage.Log) (producerStates, *partitionTxns, error) {
+func loadPartitionState(l *storage.Log) (producerStates, *partitionTxns, error) {
 	ps, txns := producerStates{}, newPartitionTxns()
 	err := eachBatch(l, func(b message.Batch) error {
 		ps.record(b)

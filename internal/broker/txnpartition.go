@@ -75,17 +75,24 @@ func (t *partitionTxns) lastStable(hw int64) int64 {
 	return min(hw, t.firstOpen.Load())
 }
 
-// abortedIn lists the aborted transactions that overlap [from, to): those
-// whose marker is at or after from and whose first record is before to.
-func (t *partitionTxns) abortedIn(from, to int64) []AbortedTxn {
-	t.amu.RLock()
-	defer t.amu.RUnlock()
-	i, _ := slices.BinarySearchFunc(t.aborted, from, func(a AbortedTxn, off int64) int {
+// endingFrom is the index of the first aborted transaction whose marker
+// is at or after off (the list is in marker order); amu held.
+func (t *partitionTxns) endingFrom(off int64) int {
+	i, _ := slices.BinarySearchFunc(t.aborted, off, func(a AbortedTxn, off int64) int {
 		if a.LastOffset < off {
 			return -1
 		}
 		return 1
 	})
+	return i
+}
+
+// abortedIn lists the aborted transactions that overlap [from, to): those
+// whose marker is at or after from and whose first record is before to.
+func (t *partitionTxns) abortedIn(from, to int64) []AbortedTxn {
+	t.amu.RLock()
+	defer t.amu.RUnlock()
+	i := t.endingFrom(from)
 	var out []AbortedTxn
 	for _, a := range t.aborted[i:] {
 		if a.FirstOffset < to {
@@ -101,12 +108,7 @@ func (t *partitionTxns) abortedIn(from, to int64) []AbortedTxn {
 func (t *partitionTxns) isAborted(producerID, offset int64) bool {
 	t.amu.RLock()
 	defer t.amu.RUnlock()
-	i, _ := slices.BinarySearchFunc(t.aborted, offset, func(a AbortedTxn, off int64) int {
-		if a.LastOffset < off {
-			return -1
-		}
-		return 1
-	})
+	i := t.endingFrom(offset)
 	for _, a := range t.aborted[i:] {
 		if a.ProducerID == producerID && a.FirstOffset <= offset {
 			return true
