@@ -132,14 +132,10 @@ func (c *Coordinator) Start(ctx context.Context) {
 		}
 	}
 	c.mu.Unlock()
+	now := c.cfg.Now().UnixMilli()
 	for _, e := range prepared {
 		e.lock()
-		st, state := c.view(e)
-		if _, err := c.end(ctx, e, st, state, state == PrepareCommit, false); err != nil {
-			c.cfg.Logger.Warn("completing a prepared transaction failed; will retry", "transactional_id", e.id, "state", state, "err", err)
-		} else {
-			c.cfg.Logger.Info("completed a prepared transaction", "transactional_id", e.id, "state", state)
-		}
+		c.settle(ctx, e, now)
 		e.unlock()
 	}
 	c.wg.Add(1)

@@ -28,9 +28,9 @@ func (c *Coordinator) InitProducerID(ctx context.Context, id string, timeoutMs i
 		if producerID >= 0 {
 			return -1, -1, fmt.Errorf("%w: transactional id %q is new, it has no producer id %d", ErrInvalidProducerIDMapping, id, producerID)
 		}
-		pid, err := c.p.AllocateProducerID(ctx)
+		pid, err := c.newProducerID(ctx)
 		if err != nil {
-			return -1, -1, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
+			return -1, -1, err
 		}
 		st = txnState{ProducerID: pid, Epoch: 0, LastEpoch: -1, TimeoutMs: timeoutMs, StartMs: -1}
 		if err := c.persist(ctx, e, st, Empty); err != nil {
@@ -57,9 +57,9 @@ func (c *Coordinator) InitProducerID(ctx context.Context, id string, timeoutMs i
 	}
 	st.LastEpoch = -1
 	if st.Epoch >= math.MaxInt16-1 {
-		pid, err := c.p.AllocateProducerID(ctx)
+		pid, err := c.newProducerID(ctx)
 		if err != nil {
-			return -1, -1, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
+			return -1, -1, err
 		}
 		st.ProducerID, st.Epoch = pid, 0
 	} else {
@@ -70,6 +70,14 @@ func (c *Coordinator) InitProducerID(ctx context.Context, id string, timeoutMs i
 		return -1, -1, err
 	}
 	return st.ProducerID, st.Epoch, nil
+}
+
+func (c *Coordinator) newProducerID(ctx context.Context) (int64, error) {
+	pid, err := c.p.AllocateProducerID(ctx)
+	if err != nil {
+		return -1, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
+	}
+	return pid, nil
 }
 
 // begin takes the operation lock of an id and checks the producer; the
@@ -241,20 +249,32 @@ func (c *Coordinator) AbortTimedOut(ctx context.Context) int {
 		default:
 			continue // a request holds it; look again next time
 		}
-		st, state := c.view(e)
-		timedOut := state == Ongoing && now-st.StartMs > int64(st.TimeoutMs)
-		if timedOut || state == PrepareCommit || state == PrepareAbort {
-			_, err := c.end(ctx, e, st, state, state == PrepareCommit, timedOut)
-			if err != nil {
-				c.cfg.Logger.Warn("completing a transaction failed; will retry", "transactional_id", e.id, "state", state, "err", err)
-			} else {
-				n++
-				if timedOut {
-					c.cfg.Logger.Info("aborted a timed-out transaction", "transactional_id", e.id, "producer_id", st.ProducerID, "timeout_ms", st.TimeoutMs)
-				}
-			}
+		if c.settle(ctx, e, now) {
+			n++
 		}
 		e.unlock()
 	}
 	return n
+}
+
+// settle, under e's operation lock, aborts e's transaction (bumping the
+// epoch) if it is open past its timeout at now, or finishes a prepared
+// one, and reports whether it completed one. A failure is logged; the
+// next check retries.
+func (c *Coordinator) settle(ctx context.Context, e *entry, now int64) bool {
+	st, state := c.view(e)
+	timedOut := state == Ongoing && now-st.StartMs > int64(st.TimeoutMs)
+	if !timedOut && state != PrepareCommit && state != PrepareAbort {
+		return false
+	}
+	if _, err := c.end(ctx, e, st, state, state == PrepareCommit, timedOut); err != nil {
+		c.cfg.Logger.Warn("completing a transaction failed; will retry", "transactional_id", e.id, "state", state, "err", err)
+		return false
+	}
+	if timedOut {
+		c.cfg.Logger.Info("aborted a timed-out transaction", "transactional_id", e.id, "producer_id", st.ProducerID, "timeout_ms", st.TimeoutMs)
+	} else {
+		c.cfg.Logger.Info("completed a prepared transaction", "transactional_id", e.id, "state", state)
+	}
+	return true
 }
