@@ -65,12 +65,7 @@ func (j *groupJournal) Append(_ context.Context, recs []group.JournalRecord) err
 	if len(recs) == 0 {
 		return nil
 	}
-	batch := make([]message.Record, len(recs))
-	ts := nowMs()
-	for i, r := range recs {
-		batch[i] = message.Record{Key: r.Key, Value: r.Value, Timestamp: ts}
-	}
-	raw := message.EncodeBatch(batch, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+	raw := journalBatch(recs)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err := j.log.Append(raw, 0); err != nil {
@@ -78,6 +73,19 @@ func (j *groupJournal) Append(_ context.Context, recs []group.JournalRecord) err
 	}
 	j.log.SetHighWatermark(j.log.EndOffset())
 	return nil
+}
+
+// journalBatch encodes a coordinator journal's keyed records (the group
+// and transaction coordinators' record types are both a key and a value)
+// as one plain batch stamped now.
+func journalBatch[R ~struct{ Key, Value []byte }](recs []R) []byte {
+	batch := make([]message.Record, len(recs))
+	ts := nowMs()
+	for i, r := range recs {
+		kv := struct{ Key, Value []byte }(r)
+		batch[i] = message.Record{Key: kv.Key, Value: kv.Value, Timestamp: ts}
+	}
+	return message.EncodeBatch(batch, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
 }
 
 func (j *groupJournal) Replay(fn func(group.JournalRecord) error) error {

@@ -27,12 +27,7 @@ type txnJournal struct {
 }
 
 func (j *txnJournal) Append(ctx context.Context, recs []txn.Record) error {
-	batch := make([]message.Record, len(recs))
-	ts := nowMs()
-	for i, r := range recs {
-		batch[i] = message.Record{Key: r.Key, Value: r.Value, Timestamp: ts}
-	}
-	raw := message.EncodeBatch(batch, message.BatchOptions{ProducerID: -1, BaseSequence: -1})
+	raw := journalBatch(recs)
 	j.mu.Lock()
 	pd, err := j.log.AppendAsync(raw, 0)
 	j.mu.Unlock()
